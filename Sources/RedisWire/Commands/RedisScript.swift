@@ -1,0 +1,41 @@
+import Crypto
+
+/// A Lua script run with `EVALSHA`, loaded on demand when the server answers `NOSCRIPT`.
+public struct RedisScript: Sendable, Hashable {
+    /// The Lua source.
+    public let source: String
+    /// Lower-case hex SHA1 of the source, as Redis names cached scripts.
+    public let sha1: String
+
+    /// A script from its Lua source.
+    public init(_ source: String) {
+        self.source = source
+        self.sha1 = Insecure.SHA1.hash(data: Array(source.utf8)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}
+
+extension RedisClient {
+    /// Runs `script` with `EVALSHA`; on `NOSCRIPT` (a restarted or failed-over server) it loads the
+    /// script with `SCRIPT LOAD` and runs it again.
+    @discardableResult
+    public func evaluate(_ script: RedisScript, keys: [RedisArgument], arguments: [RedisArgument] = []) async throws -> RESPValue {
+        let tail = [RedisArgument(keys.count)] + keys + arguments
+        do {
+            return try await self.send(RedisCommand("EVALSHA", [RedisArgument(script.sha1)] + tail))
+        } catch let error as RedisServerError where error.kind == .noScript {
+            try await self.loadScript(script)
+            return try await self.send(RedisCommand("EVALSHA", [RedisArgument(script.sha1)] + tail))
+        }
+    }
+
+    /// `SCRIPT LOAD`: caches the script on the server.
+    public func loadScript(_ script: RedisScript) async throws {
+        let reply = try await self.send(RedisCommand("SCRIPT", "LOAD", RedisArgument(script.source)))
+        guard reply.string == script.sha1 else {
+            throw RedisProtocolError(message: "SCRIPT LOAD returned an unexpected digest")
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import NIOCore
+
+/// A command on its way to the handler: encoded bytes, the promise for its reply and its deadline.
+struct RedisRequest: Sendable {
+    var payload: ByteBuffer
+    var promise: EventLoopPromise<RESPValue>
+    var deadline: NIODeadline
+}
+
+/// Pipelines commands on one connection and matches replies to them in order.
+///
+/// - Writes are coalesced: the handler flushes once per event-loop tick, not once per command.
+/// - One timer watches the oldest command in flight. When it misses its deadline every command
+///   in flight fails and the connection is closed, so no later reply can reach the wrong caller.
+/// - When the connection dies, every pending promise fails.
+final class RedisChannelHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        case active
+        case closed(any Error)
+    }
+
+    private struct Pending {
+        var promise: EventLoopPromise<RESPValue>
+        var deadline: NIODeadline
+    }
+
+    private var state: State = .active
+    private var pending = CircularBuffer<Pending>(initialCapacity: 64)
+    private let reader: HiredisReader
+    private var context: ChannelHandlerContext?
+    private var flushScheduled = false
+    private var timeoutTimer: Scheduled<Void>?
+    /// Receives pub/sub `message`/`pmessage` pushes; when `nil`, such replies are treated as ordinary replies.
+    private let onPush: (@Sendable (RESPValue) -> Void)?
+
+    init(maximumReplyBytes: Int = 512 * 1024 * 1024, onPush: (@Sendable (RESPValue) -> Void)? = nil) {
+        self.reader = HiredisReader(maximumBufferedBytes: maximumReplyBytes)
+        self.onPush = onPush
+    }
+
+    /// Number of commands in flight (for tests and pool statistics).
+    var inFlightCount: Int { self.pending.count }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.failAll(RedisClientError.connectionClosed)
+        self.context = nil
+    }
+
+    /// Queues a command. Must be called on the channel's event loop.
+    func enqueue(_ request: RedisRequest) {
+        guard case .active = self.state, let context = self.context else {
+            if case .closed(let error) = self.state {
+                request.promise.fail(error)
+            } else {
+                request.promise.fail(RedisClientError.connectionClosed)
+            }
+            return
+        }
+        self.pending.append(Pending(promise: request.promise, deadline: request.deadline))
+        if self.timeoutTimer == nil {
+            self.armTimer(context: context, deadline: request.deadline)
+        }
+        context.write(self.wrapOutboundOut(request.payload), promise: nil)
+        if !self.flushScheduled {
+            self.flushScheduled = true
+            context.eventLoop.assumeIsolated().execute {
+                self.flushScheduled = false
+                self.context?.flush()
+            }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = self.unwrapInboundIn(data)
+        do {
+            try self.reader.feed(buffer)
+            while let reply = try self.reader.next() {
+                self.deliver(reply, context: context)
+            }
+        } catch {
+            self.failAndClose(RedisClientError(.protocolViolation, error.message), context: context)
+        }
+    }
+
+    private func deliver(_ reply: RESPValue, context: ChannelHandlerContext) {
+        if let onPush = self.onPush, Self.isPush(reply) {
+            onPush(reply)
+            return
+        }
+        guard let head = self.pending.popFirst() else {
+            self.failAndClose(RedisClientError(.protocolViolation, "unexpected reply with no command in flight"), context: context)
+            return
+        }
+        head.promise.succeed(reply)
+    }
+
+    private static func isPush(_ reply: RESPValue) -> Bool {
+        guard case .array(let elements) = reply, let first = elements.first, case .bulkString(let kind) = first else {
+            return false
+        }
+        return kind.readableBytesView.elementsEqual("message".utf8) || kind.readableBytesView.elementsEqual("pmessage".utf8)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.failAll(RedisClientError.connectionClosed)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.failAndClose(RedisClientError(.connectionClosed, "connection error: \(error)"), context: context)
+    }
+
+    private func armTimer(context: ChannelHandlerContext, deadline: NIODeadline) {
+        self.timeoutTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.timeoutTimer = nil
+            self.checkDeadlines()
+        }
+    }
+
+    private func checkDeadlines() {
+        guard let context = self.context, case .active = self.state, let head = self.pending.first else { return }
+        if head.deadline <= .now() {
+            self.failAndClose(RedisClientError.commandTimeout, context: context)
+        } else {
+            self.armTimer(context: context, deadline: head.deadline)
+        }
+    }
+
+    private func failAndClose(_ error: any Error, context: ChannelHandlerContext) {
+        self.failAll(error)
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: any Error) {
+        if case .active = self.state {
+            self.state = .closed(error)
+        }
+        self.timeoutTimer?.cancel()
+        self.timeoutTimer = nil
+        while let entry = self.pending.popFirst() {
+            entry.promise.fail(error)
+        }
+    }
+}
