@@ -1,0 +1,282 @@
+import Foundation
+import Logging
+import NIOCore
+import Testing
+
+@testable import RedisWire
+
+@Suite struct RedisClientIntegrationTests {
+    @Test func sharedTestServerIsReachable() async throws {
+        let redis = try TestRedis.client()
+        defer { Task { await redis.shutdown() } }
+        #expect(try await redis.send("PING") == .simpleString("PONG"))
+    }
+
+    @Test func setGetDeleteRoundTrip() async throws {
+        let redis = try TestRedis.client()
+        let key = TestRedis.key("roundtrip")
+        #expect(try await redis.set(key, to: "v1", expireIn: .seconds(30)))
+        #expect(try await redis.get(key).map { String(buffer: $0) } == "v1")
+        let ttl = try await redis.pttl(key)
+        #expect(ttl > 25_000 && ttl <= 30_000)
+        #expect(try await redis.set(key, to: "v2", condition: .ifNotExists) == false)
+        #expect(try await redis.delete([key]) == 1)
+        #expect(try await redis.get(key) == nil)
+        await redis.shutdown()
+    }
+
+    @Test func binaryValuesRoundTrip() async throws {
+        let redis = try TestRedis.client()
+        let key = TestRedis.key("binary")
+        let value: [UInt8] = [0, 13, 10, 0, 255, 36, 42, 13, 10] + Array(repeating: 0, count: 1000)
+        try await redis.set(key, to: RedisArgument(bytes: value), expireIn: .seconds(30))
+        #expect(try await redis.get(key).map { Array($0.readableBytesView) } == value)
+        await redis.shutdown()
+    }
+
+    @Test func largeValueRoundTrips() async throws {
+        let redis = try TestRedis.client()
+        let key = TestRedis.key("large")
+        let value = [UInt8]((0..<(3 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        try await redis.set(key, to: RedisArgument(bytes: value), expireIn: .seconds(30))
+        #expect(try await redis.get(key).map { Array($0.readableBytesView) } == value)
+        await redis.shutdown()
+    }
+
+    @Test func tenThousandCommandsFromHundredTasksEachGetTheirOwnReply() async throws {
+        let redis = try TestRedis.client(poolSize: 2)
+        let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
+            for task in 0..<100 {
+                group.addTask {
+                    var wrong = 0
+                    for index in 0..<100 {
+                        let payload = "task-\(task)-command-\(index)"
+                        if try await redis.send("ECHO", RedisArgument(payload)).string != payload { wrong += 1 }
+                    }
+                    return wrong
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(mismatches == 0)
+        await redis.shutdown()
+    }
+
+    @Test func serverErrorsSurfaceAsTypedErrors() async throws {
+        let redis = try TestRedis.client()
+        let key = TestRedis.key("wrongtype")
+        try await redis.zadd(key, score: 1, member: "m")
+        await #expect(throws: RedisServerError.self) { try await redis.get(key) }
+        do {
+            _ = try await redis.get(key)
+        } catch let error as RedisServerError {
+            #expect(error.kind == .wrongType)
+        }
+        // The connection stays usable after an error reply.
+        #expect(try await redis.zcard(key) == 1)
+        try await redis.delete([key])
+        await redis.shutdown()
+    }
+
+    @Test func evalshaFallsBackToLoadingTheScriptOnNoscript() async throws {
+        let redis = try TestRedis.client()
+        let script = RedisScript("return {KEYS[1], ARGV[1], '\(UUID().uuidString)'}")
+        try await redis.send("SCRIPT", "FLUSH")
+        let reply = try await redis.evaluate(script, keys: ["k"], arguments: ["a"])
+        #expect(reply.array?.prefix(2).map(\.string) == ["k", "a"])
+        #expect(try await redis.send("SCRIPT", "EXISTS", RedisArgument(script.sha1)).array?.first?.int == 1)
+        // Flushed again (as after a failover): still works.
+        try await redis.send("SCRIPT", "FLUSH")
+        #expect(try await redis.evaluate(script, keys: ["k2"], arguments: ["b"]).array?.first?.string == "k2")
+        await redis.shutdown()
+    }
+
+    @Test func pubSubDeliversMessagesOnADedicatedConnection() async throws {
+        let redis = try TestRedis.client()
+        let channel = "test:channel:\(UUID().uuidString)"
+        let subscription = try await redis.subscribe(to: [channel])
+        #expect(try await redis.publish("hello", to: channel) == 1)
+        #expect(try await redis.publish(RedisArgument(bytes: [0, 13, 10]), to: channel) == 1)
+        var received: [[UInt8]] = []
+        for await message in subscription {
+            #expect(message.channel == channel)
+            received.append(Array(message.payload.readableBytesView))
+            if received.count == 2 { break }
+        }
+        #expect(received == [Array("hello".utf8), [0, 13, 10]])
+        await subscription.close()
+        // The pool's connections were not turned into subscribers.
+        #expect(try await redis.send("PING") == .simpleString("PONG"))
+        await redis.shutdown()
+    }
+
+    @Test func commandTimeoutFailsClearlyAndTheNextCommandsUseAFreshConnection() async throws {
+        // A private server so that DEBUG SLEEP blocks no other test.
+        let server = try RedisProcess(port: 6431, arguments: ["--enable-debug-command", "yes"])
+        let slow = RedisClient(configuration: try RedisConfiguration(url: server.url).with { $0.poolSize = 1; $0.timeouts.command = .milliseconds(200) }, logger: Logger(label: "t"))
+        try await slow.set("k", to: "expected")
+        let started = ContinuousClock.now
+        await #expect(throws: RedisClientError.commandTimeout) {
+            try await slow.send("DEBUG", "SLEEP", "0.6")
+        }
+        #expect(ContinuousClock.now - started < .milliseconds(550))
+        // Let the server finish sleeping; until then it answers nobody.
+        try await Task.sleep(for: .milliseconds(600))
+        // The late "+OK" of DEBUG SLEEP must not be handed to the next caller.
+        for _ in 0..<5 {
+            #expect(try await slow.get("k").map { String(buffer: $0) } == "expected")
+        }
+        await slow.shutdown()
+        _ = server
+    }
+
+    @Test func clientPauseProvokesATimeoutAndRecovery() async throws {
+        let server = try RedisProcess(port: 6432)
+        let admin = RedisClient(configuration: try RedisConfiguration(url: server.url), logger: Logger(label: "t"))
+        let client = RedisClient(configuration: try RedisConfiguration(url: server.url).with { $0.poolSize = 1; $0.timeouts.command = .milliseconds(150) }, logger: Logger(label: "t"))
+        try await client.set("k", to: "v")
+        try await admin.send("CLIENT", "PAUSE", "500", "ALL")
+        await #expect(throws: RedisClientError.commandTimeout) { try await client.get("k") }
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await client.get("k").map { String(buffer: $0) } == "v")
+        await client.shutdown()
+        await admin.shutdown()
+    }
+
+    @Test func wrongPasswordIsATypedAuthenticationError() async throws {
+        let server = try RedisProcess(port: 6433, arguments: ["--requirepass", "right-password"])
+        let wrong = RedisClient(configuration: try RedisConfiguration(url: "redis://:bad-secret-xyz@127.0.0.1:6433"), logger: Logger(label: "t"))
+        do {
+            try await wrong.ping()
+            Issue.record("AUTH with a wrong password succeeded")
+        } catch let error as RedisClientError {
+            #expect(error.code == .authenticationFailed)
+            #expect(!error.description.contains("bad-secret-xyz"))
+        }
+        let none = RedisClient(configuration: try RedisConfiguration(url: server.url), logger: Logger(label: "t"))
+        do {
+            try await none.ping()
+            Issue.record("no AUTH succeeded against requirepass")
+        } catch let error as RedisServerError {
+            #expect(error.kind == .noAuth)
+        }
+        let right = RedisClient(configuration: try RedisConfiguration(url: "redis://:right-password@127.0.0.1:6433/2"), logger: Logger(label: "t"))
+        try await right.set("k", to: "db2")
+        #expect(try await right.send("CLIENT", "INFO").string?.contains("db=2") == true)
+        await wrong.shutdown()
+        await none.shutdown()
+        await right.shutdown()
+        _ = server
+    }
+
+    @Test func aclUserAuthenticatesAndClientNameIsSet() async throws {
+        let server = try RedisProcess(port: 6434)
+        let admin = RedisClient(configuration: try RedisConfiguration(url: server.url), logger: Logger(label: "t"))
+        try await admin.send("ACL", "SETUSER", "svc", "on", ">svc-pass", "~app:*", "+get", "+set", "+ping", "+client")
+        var configuration = try RedisConfiguration(url: "redis://svc:svc-pass@127.0.0.1:6434")
+        configuration.clientName = "sessiond-test"
+        let user = RedisClient(configuration: configuration, logger: Logger(label: "t"))
+        try await user.set("app:k", to: "v")
+        #expect(try await user.send("CLIENT", "GETNAME").string == "sessiond-test")
+        do {
+            try await user.set("other:k", to: "v")
+            Issue.record("ACL did not refuse a key outside the pattern")
+        } catch let error as RedisServerError {
+            #expect(error.kind == .noPermission)
+        }
+        await user.shutdown()
+        await admin.shutdown()
+        _ = server
+    }
+
+    @Test func redisKilledAndRestartedMidRunFailsFastThenRecovers() async throws {
+        let server = try RedisProcess(port: 6435)
+        let client = RedisClient(
+            configuration: try RedisConfiguration(url: server.url).with {
+                $0.poolSize = 2
+                $0.timeouts.command = .milliseconds(500)
+                $0.backoff = .init(initial: .milliseconds(20), maximum: .milliseconds(200))
+            },
+            logger: Logger(label: "t")
+        )
+        try await client.set("k", to: "v")
+        // 20 tasks hammer the server while it is killed.
+        let failures = ManagedCounter()
+        let load = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        let end = ContinuousClock.now + .seconds(3)
+                        while ContinuousClock.now < end {
+                            let started = ContinuousClock.now
+                            do {
+                                _ = try await client.get("k")
+                            } catch {
+                                // A failing command never hangs past its timeout plus a margin.
+                                #expect(ContinuousClock.now - started < .milliseconds(1500))
+                                failures.increment()
+                                try await Task.sleep(for: .milliseconds(5))
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        server.kill()
+        try await Task.sleep(for: .milliseconds(700))
+        try server.start()
+        try await load.value
+        #expect(failures.value > 0)
+        // Fresh server (no data): commands succeed without restarting the client.
+        var recovered = false
+        for _ in 0..<50 {
+            if (try? await client.set("k", to: "again")) == true { recovered = true; break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(recovered)
+        #expect(try await client.get("k").map { String(buffer: $0) } == "again")
+        await client.shutdown()
+    }
+
+    @Test func unreachableServerFailsFastWithUnavailable() async throws {
+        let client = RedisClient(
+            configuration: try RedisConfiguration(url: "redis://127.0.0.1:6436").with { $0.timeouts.connect = .milliseconds(300) },
+            logger: Logger(label: "t")
+        )
+        let started = ContinuousClock.now
+        for _ in 0..<20 {
+            do {
+                try await client.ping()
+                Issue.record("ping succeeded against a closed port")
+            } catch let error as RedisClientError {
+                #expect(error.isUnavailability)
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(2))
+        await client.shutdown()
+    }
+
+    @Test func shutDownClientRefusesCommands() async throws {
+        let redis = try TestRedis.client()
+        try await redis.ping()
+        await redis.shutdown()
+        await #expect(throws: RedisClientError.shutDown) { try await redis.ping() }
+    }
+}
+
+extension RedisConfiguration {
+    func with(_ change: (inout RedisConfiguration) -> Void) -> RedisConfiguration {
+        var copy = self
+        change(&copy)
+        return copy
+    }
+}
+
+final class ManagedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { self.lock.withLock { self.count += 1 } }
+    var value: Int { self.lock.withLock { self.count } }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import NIOCore
+import Testing
+
+@testable import RedisWire
+
+/// The shared test server started by `scripts/redis.sh` (override with `SESSIOND_TEST_REDIS_URL`).
+/// These tests never skip: when Redis is not there, they fail.
+enum TestRedis {
+    static let url = ProcessInfo.processInfo.environment["SESSIOND_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6399"
+
+    static func configuration(poolSize: Int = 2, commandTimeout: TimeAmount = .seconds(2)) throws -> RedisConfiguration {
+        var configuration = try RedisConfiguration(url: url)
+        configuration.poolSize = poolSize
+        configuration.timeouts.command = commandTimeout
+        return configuration
+    }
+
+    static func client(poolSize: Int = 2, commandTimeout: TimeAmount = .seconds(2)) throws -> RedisClient {
+        RedisClient(configuration: try configuration(poolSize: poolSize, commandTimeout: commandTimeout), logger: Logger(label: "test"))
+    }
+
+    /// A key unique to one test run so parallel tests never collide.
+    static func key(_ name: String) -> RedisArgument {
+        RedisArgument("test:\(UUID().uuidString):\(name)")
+    }
+}
+
+/// A private `redis-server` on its own port, for tests that kill, restart or reconfigure the server.
+///
+/// It runs daemonized (no Foundation `Process`, whose `waitUntilExit` can block a cooperative thread
+/// forever on Linux) and is shut down when the object is released.
+final class RedisProcess: @unchecked Sendable {
+    let port: Int
+    private let extraArguments: [String]
+    private let directory: String
+
+    init(port: Int, arguments: [String] = []) throws {
+        self.port = port
+        self.extraArguments = arguments
+        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessiond-test-redis-\(port)").path
+        try self.start()
+    }
+
+    deinit { self.kill() }
+
+    var url: String { "redis://127.0.0.1:\(self.port)" }
+    private var pidFile: String { self.directory + "/redis.pid" }
+
+    func start() throws {
+        // A server left behind by an interrupted earlier run would make a test lie: stop it first.
+        if Self.isAccepting(port: self.port) {
+            self.kill()
+            guard !Self.isAccepting(port: self.port) else {
+                throw RedisProcessError(message: "port \(self.port) is taken by another process")
+            }
+        }
+        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        let status = Self.spawnAndWait(
+            ["redis-server", "--port", "\(self.port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "yes", "--dir", self.directory, "--pidfile", self.pidFile, "--logfile", self.directory + "/redis.log"]
+                + self.extraArguments
+        )
+        guard status == 0 else {
+            throw RedisProcessError(message: "redis-server could not be started (is it installed? run scripts/test.sh)")
+        }
+        for _ in 0..<200 {
+            if Self.isAccepting(port: self.port) { return }
+            usleep(25_000)
+        }
+        throw RedisProcessError(message: "redis-server did not start on port \(self.port)")
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would, and waits until the port is closed.
+    func kill() {
+        if let text = try? String(contentsOfFile: self.pidFile, encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
+            Foundation.kill(pid, SIGKILL)
+        } else {
+            _ = Self.spawnAndWait(["redis-cli", "-p", "\(self.port)", "shutdown", "nosave"])
+        }
+        try? FileManager.default.removeItem(atPath: self.pidFile)
+        for _ in 0..<200 where Self.isAccepting(port: self.port) {
+            usleep(25_000)
+        }
+    }
+
+    private static func spawnAndWait(_ arguments: [String]) -> Int32 {
+        var pid: pid_t = 0
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var fileActions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fileActions)
+        defer { posix_spawn_file_actions_destroy(&fileActions) }
+        posix_spawn_file_actions_addopen(&fileActions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&fileActions, 2, "/dev/null", O_WRONLY, 0)
+        guard posix_spawnp(&pid, arguments[0], &fileActions, nil, argv, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return status
+    }
+
+    static func isAccepting(port: Int) -> Bool {
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socketFD >= 0 else { return false }
+        defer { close(socketFD) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+}
+
+struct RedisProcessError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { self.message }
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, starts a throwaway Redis on 127.0.0.1:6399,
+# runs every test (unit and integration) and stops what it started.
+# Integration tests need Redis and fail (never skip) when it is not there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+command -v swift >/dev/null || { echo "swift is not on PATH (Swift 6.2+ required)" >&2; exit 1; }
+scripts/redis.sh start 6399
+trap 'scripts/redis.sh stop 6399' EXIT
+export SESSIOND_TEST_REDIS_URL=redis://127.0.0.1:6399
+swift test "$@"
