@@ -79,7 +79,8 @@ let package = Package(
             name: "RedisBenchmark",
             dependencies: [
                 "RedisWire",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/RedisBenchmark",
             swiftSettings: swiftSettings
