@@ -1,0 +1,113 @@
+/// A JSON value that keeps numbers as their source text (no precision loss) and object members in order.
+///
+/// sessiond parses request bodies and session data with its own small parser so that it controls
+/// depth, duplicate keys and canonical output, and never round-trips numbers through `Double`.
+public enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    /// A number, as validated source text (e.g. `-1.5e3`).
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    /// Members in source order; keys are unique (the parser rejects duplicates).
+    case object([(key: String, value: JSONValue)])
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.number(let a), .number(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.serialized())
+    }
+
+    /// The member named `key` of an object.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.key == key }?.value
+    }
+
+    /// Whether this is an object.
+    public var isObject: Bool {
+        if case .object = self { return true }
+        return false
+    }
+
+    /// Compact JSON text.
+    public func serialized() -> String {
+        var output = [UInt8]()
+        self.serialize(into: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Appends compact JSON bytes.
+    public func serialize(into output: inout [UInt8]) {
+        switch self {
+        case .null: output.append(contentsOf: "null".utf8)
+        case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
+        case .number(let text): output.append(contentsOf: text.utf8)
+        case .string(let text): JSONValue.appendQuoted(text, to: &output)
+        case .array(let elements):
+            output.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                element.serialize(into: &output)
+            }
+            output.append(UInt8(ascii: "]"))
+        case .object(let members):
+            output.append(UInt8(ascii: "{"))
+            for (index, member) in members.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                JSONValue.appendQuoted(member.key, to: &output)
+                output.append(UInt8(ascii: ":"))
+                member.value.serialize(into: &output)
+            }
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Appends `text` as a JSON string literal (escaping quotes, backslashes and control characters).
+    public static func appendQuoted(_ text: String, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): output.append(contentsOf: [92, 92])
+            case 0x0A: output.append(contentsOf: [92, UInt8(ascii: "n")])
+            case 0x0D: output.append(contentsOf: [92, UInt8(ascii: "r")])
+            case 0x09: output.append(contentsOf: [92, UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                output.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+
+    /// RFC 7396 JSON merge patch: returns `self` with `patch` applied.
+    public func mergePatched(with patch: JSONValue) -> JSONValue {
+        guard case .object(let patchMembers) = patch else { return patch }
+        var members: [(key: String, value: JSONValue)]
+        if case .object(let existing) = self { members = existing } else { members = [] }
+        for (key, patchValue) in patchMembers {
+            let index = members.firstIndex { $0.key == key }
+            if case .null = patchValue {
+                if let index { members.remove(at: index) }
+            } else if let index {
+                members[index].value = members[index].value.mergePatched(with: patchValue)
+            } else {
+                members.append((key, JSONValue.null.mergePatched(with: patchValue)))
+            }
+        }
+        return .object(members)
+    }
+}

@@ -1,0 +1,237 @@
+import Logging
+import NIOCore
+import RedisWire
+
+/// Sessions in Redis: one Lua script per operation, keys laid out by ``KeyLayout``.
+public struct RedisSessionRepository: SessionRepository {
+    private let redis: RedisClient
+    private let layout: KeyLayout
+    private let policy: StorePolicy
+    private let logger: Logger
+
+    /// A repository over `redis`.
+    public init(redis: RedisClient, layout: KeyLayout, policy: StorePolicy, logger: Logger) {
+        self.redis = redis
+        self.layout = layout
+        self.policy = policy
+        self.logger = logger
+    }
+
+    /// Loads every script into the server's cache (optional: `EVALSHA` falls back on `NOSCRIPT`).
+    public func loadScripts() async throws {
+        try await self.run {
+            for script in SessionScripts.all { try await self.redis.loadScript(script) }
+        }
+    }
+
+    public func create(_ session: NewSession) async throws -> IssuedSession {
+        let token = SessionToken.generate(for: session.userID)
+        let handle = token.handle
+        let userIDJSON = Self.quoted(session.userID)
+        let tail = SessionRecordCodec.tail(
+            version: 1,
+            userDigest: UserDigest(userID: session.userID),
+            userIDJSON: userIDJSON,
+            metadataJSON: session.metadataJSON,
+            dataJSON: session.dataJSON
+        )
+        let reply = try await self.run {
+            try await self.redis.evaluate(
+                SessionScripts.create,
+                keys: [RedisArgument(self.layout.sessionKey(handle)), RedisArgument(self.layout.userIndexKey(userID: session.userID))],
+                arguments: [
+                    RedisArgument(bytes: tail),
+                    RedisArgument(session.idleTimeout),
+                    RedisArgument(session.absoluteTimeout),
+                    RedisArgument(self.policy.maximumSessionsPerUser),
+                    RedisArgument(String(handle.digest)),
+                    RedisArgument(self.layout.sessionKeyPrefix(handle.slotTag)),
+                ]
+            )
+        }
+        guard let parts = reply.array, parts.count == 2, let now = parts[0].int, let evicted = parts[1].int else {
+            throw SessionStoreError.unavailable("unexpected reply from the create script")
+        }
+        let stored = StoredSession(
+            handle: handle,
+            userIDJSON: userIDJSON,
+            createdAt: Int64(now),
+            lastSeenAt: Int64(now),
+            idleTimeout: session.idleTimeout,
+            expiresAt: Int64(now) + session.absoluteTimeout,
+            version: 1,
+            metadataJSON: session.metadataJSON,
+            dataJSON: session.dataJSON
+        )
+        return IssuedSession(token: token, session: stored, evicted: evicted)
+    }
+
+    public func resolve(_ token: SessionToken) async throws -> StoredSession? {
+        let handle = token.handle
+        let reply = try await self.run {
+            try await self.redis.evaluate(
+                SessionScripts.resolve,
+                keys: [RedisArgument(self.layout.sessionKey(handle))],
+                arguments: [RedisArgument(self.policy.touchInterval)]
+            )
+        }
+        return self.decode(reply, handle: handle)
+    }
+
+    public func update(
+        _ token: SessionToken,
+        expectedVersion: Int?,
+        transform: @Sendable (StoredSession) throws -> [UInt8]
+    ) async throws -> StoredSession? {
+        let handle = token.handle
+        let key = RedisArgument(self.layout.sessionKey(handle))
+        for _ in 0..<8 {
+            let current = try await self.run { try await self.redis.get(key) }
+            guard let current, let session = self.decode(.bulkString(current), handle: handle) else { return nil }
+            if let expectedVersion, expectedVersion != session.version { throw SessionStoreError.versionMismatch }
+            let dataJSON = try transform(session)
+            var expected = [UInt8]()
+            SessionRecordCodec.appendPadded(Int64(session.version), width: 10, to: &expected)
+            let tail = SessionRecordCodec.tail(
+                version: session.version + 1,
+                userDigest: UserDigest(userID: session.userID),
+                userIDJSON: session.userIDJSON,
+                metadataJSON: session.metadataJSON,
+                dataJSON: dataJSON
+            )
+            let reply = try await self.run {
+                try await self.redis.evaluate(
+                    SessionScripts.update,
+                    keys: [key],
+                    arguments: [RedisArgument(bytes: expected), RedisArgument(bytes: tail)]
+                )
+            }
+            if case .array = reply {
+                // Someone else updated in between.
+                if expectedVersion != nil { throw SessionStoreError.versionMismatch }
+                continue
+            }
+            return self.decode(reply, handle: handle)
+        }
+        throw SessionStoreError.conflict
+    }
+
+    public func rotate(_ token: SessionToken) async throws -> IssuedSession? {
+        let oldHandle = token.handle
+        // The new token keeps the slot tag, so old and new keys and the index share one slot.
+        var newToken: SessionToken
+        repeat {
+            newToken = SessionToken.generate(for: "")
+            newToken = SessionToken(parsing: token.slotTag.value + newToken.value.dropFirst(SlotTag.length))!
+        } while newToken == token
+        let newHandle = newToken.handle
+        let reply = try await self.run {
+            try await self.redis.evaluate(
+                SessionScripts.rotate,
+                keys: [RedisArgument(self.layout.sessionKey(oldHandle)), RedisArgument(self.layout.sessionKey(newHandle))],
+                arguments: [
+                    RedisArgument(self.layout.userIndexKeyPrefix(oldHandle.slotTag)),
+                    RedisArgument(String(oldHandle.digest)),
+                    RedisArgument(String(newHandle.digest)),
+                ]
+            )
+        }
+        guard let session = self.decode(reply, handle: newHandle) else { return nil }
+        return IssuedSession(token: newToken, session: session, evicted: 0)
+    }
+
+    @discardableResult
+    public func destroy(_ token: SessionToken) async throws -> Bool {
+        try await self.destroy(handle: token.handle)
+    }
+
+    @discardableResult
+    public func destroy(handle: SessionHandle) async throws -> Bool {
+        let reply = try await self.run {
+            try await self.redis.evaluate(
+                SessionScripts.destroy,
+                keys: [RedisArgument(self.layout.sessionKey(handle))],
+                arguments: [RedisArgument(self.layout.userIndexKeyPrefix(handle.slotTag)), RedisArgument(String(handle.digest))]
+            )
+        }
+        return reply.int == 1
+    }
+
+    public func sessions(ofUser userID: String) async throws -> [StoredSession] {
+        let tag = SlotTag(userID: userID)
+        let reply = try await self.run {
+            try await self.redis.evaluate(
+                SessionScripts.list,
+                keys: [RedisArgument(self.layout.userIndexKey(userID: userID))],
+                arguments: [RedisArgument(self.layout.sessionKeyPrefix(tag))]
+            )
+        }
+        guard let parts = reply.array else { return [] }
+        var sessions: [StoredSession] = []
+        var index = 0
+        while index + 1 < parts.count {
+            if let digest = parts[index].string, let handle = SessionHandle(parsing: tag.value + digest),
+                let session = self.decode(parts[index + 1], handle: handle)
+            {
+                sessions.append(session)
+            }
+            index += 2
+        }
+        return sessions
+    }
+
+    public func purge(user userID: String, except: SessionHandle?) async throws -> Int {
+        let tag = SlotTag(userID: userID)
+        let keep = except.flatMap { $0.slotTag == tag ? String($0.digest) : nil } ?? ""
+        let reply = try await self.run {
+            try await self.redis.evaluate(
+                SessionScripts.purge,
+                keys: [RedisArgument(self.layout.userIndexKey(userID: userID))],
+                arguments: [RedisArgument(self.layout.sessionKeyPrefix(tag)), RedisArgument(keep)]
+            )
+        }
+        return reply.int ?? 0
+    }
+
+    public func ping() async throws {
+        try await self.run { try await self.redis.ping() }
+    }
+
+    /// Decodes a script's reply; a malformed record reads as absent and is logged (by handle, never token).
+    private func decode(_ reply: RESPValue, handle: SessionHandle) -> StoredSession? {
+        guard case .bulkString(let buffer) = reply else { return nil }
+        do {
+            return try buffer.withUnsafeReadableBytes { bytes throws(CorruptRecordError) in
+                try SessionRecordCodec.decode(
+                    UnsafeBufferPointer(start: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: bytes.count),
+                    handle: handle,
+                    maximumSize: self.policy.maximumRecordBytes
+                )
+            }
+        } catch {
+            self.logger.warning(
+                "corrupt session record treated as absent",
+                metadata: ["session.handle": "\(handle.value)", "record.error": "\(error.reason)"]
+            )
+            return nil
+        }
+    }
+
+    /// Maps Redis client failures to ``SessionStoreError/unavailable(_:)``; server errors too,
+    /// except that they keep their message for logs (it never contains keys or values).
+    private func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as RedisClientError {
+            throw SessionStoreError.unavailable(error.description)
+        } catch let error as RedisServerError {
+            throw SessionStoreError.unavailable("redis error: \(error.kind)")
+        }
+    }
+
+    static func quoted(_ text: String) -> [UInt8] {
+        var bytes = [UInt8]()
+        JSONValue.appendQuoted(text, to: &bytes)
+        return bytes
+    }
+}

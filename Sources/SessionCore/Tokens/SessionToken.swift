@@ -1,0 +1,104 @@
+import Crypto
+
+/// A session token: the bearer secret in the cookie. Treat it like a password.
+///
+/// Shape: a 4-character slot tag derived from the user (so the session key and the user's index
+/// share a Redis Cluster hash slot) followed by 43 characters of URL-safe base64 carrying 256 bits
+/// from the system CSPRNG. `description` never reveals it.
+public struct SessionToken: Sendable, Hashable, CustomStringConvertible {
+    /// The token's text, for the `Set-Cookie` header and the response body only.
+    public let value: String
+
+    /// Length of a token's text.
+    public static let length = SlotTag.length + 43
+
+    /// A new token for `userID`.
+    public static func generate(for userID: String) -> SessionToken {
+        var generator = SystemRandomNumberGenerator()
+        var random = [UInt8](repeating: 0, count: 32)
+        for index in random.indices { random[index] = generator.next() }
+        return SessionToken(value: SlotTag(userID: userID).value + Base64URL.encode(random))
+    }
+
+    /// Accepts text only if it has the exact shape of a token sessiond issues; anything else is `nil`
+    /// (and must be answered with 404 without asking Redis).
+    public init?(parsing text: some StringProtocol) {
+        let utf8 = text.utf8
+        guard utf8.count == Self.length, Base64URL.isAlphabet(utf8) else { return nil }
+        self.value = String(text)
+    }
+
+    private init(value: String) {
+        self.value = value
+    }
+
+    /// The slot tag at the start of the token.
+    public var slotTag: SlotTag { SlotTag(trusted: String(self.value.prefix(SlotTag.length))) }
+
+    /// The non-secret handle: the slot tag and a SHA-256 digest of the whole token.
+    public var handle: SessionHandle {
+        let digest = SHA256.hash(data: Array(self.value.utf8))
+        return SessionHandle(trusted: self.slotTag.value + String(Base64URL.encode(digest).prefix(SessionHandle.digestLength)))
+    }
+
+    public var description: String { "SessionToken(redacted)" }
+}
+
+/// The first characters of a token and a handle: a short hash of the user id that places a user's
+/// keys in one Redis Cluster hash slot. It reveals 24 bits of a hash of the user id, nothing more.
+public struct SlotTag: Sendable, Hashable {
+    /// Number of characters.
+    public static let length = 4
+    /// The tag's text.
+    public let value: String
+
+    /// The tag of `userID`.
+    public init(userID: String) {
+        let digest = SHA256.hash(data: Array(("slot:" + userID).utf8))
+        self.value = String(Base64URL.encode(digest).prefix(Self.length))
+    }
+
+    init(trusted value: String) {
+        self.value = value
+    }
+}
+
+/// A session's public identifier: safe to show admins and to log, useless as a token.
+public struct SessionHandle: Sendable, Hashable, CustomStringConvertible {
+    static let digestLength = 32
+    /// Length of a handle's text.
+    public static let length = SlotTag.length + digestLength
+    /// The handle's text.
+    public let value: String
+
+    /// Accepts text only if it has the shape of a handle.
+    public init?(parsing text: some StringProtocol) {
+        guard text.utf8.count == Self.length, Base64URL.isAlphabet(text.utf8) else { return nil }
+        self.value = String(text)
+    }
+
+    init(trusted value: String) {
+        self.value = value
+    }
+
+    /// The slot tag at the start of the handle.
+    public var slotTag: SlotTag { SlotTag(trusted: String(self.value.prefix(SlotTag.length))) }
+    /// The digest part (the member stored in the user's index).
+    public var digest: Substring { self.value.dropFirst(SlotTag.length) }
+
+    public var description: String { self.value }
+}
+
+/// A short, stable, non-reversible digest of a user id: names the user's index key.
+public struct UserDigest: Sendable, Hashable {
+    /// Number of characters.
+    public static let length = 22
+    /// The digest's text.
+    public let value: String
+
+    /// The digest of `userID`.
+    public init(userID: String) {
+        let digest = SHA256.hash(data: Array(("user:" + userID).utf8))
+        self.value = String(Base64URL.encode(digest).prefix(Self.length))
+    }
+}
