@@ -1,0 +1,130 @@
+/// Everything sessiond can be configured with. Defaults match the documented ones; the executable
+/// fills this from flags and environment variables in one place and calls ``validate()``.
+public struct SessionServiceConfiguration: Sendable {
+    /// Which store holds sessions.
+    public enum Store: String, Sendable, CaseIterable {
+        /// Redis (production).
+        case redis
+        /// This process's memory (trying it out; one process only; lost on restart).
+        case memory
+    }
+
+    /// Session lifetimes, in seconds.
+    public struct Lifetimes: Sendable {
+        /// Idle timeout when a create names none.
+        public var defaultIdle: Int = 1800
+        /// Absolute timeout when a create names none.
+        public var defaultAbsolute: Int = 86_400
+        /// Largest idle timeout a create may ask for.
+        public var maximumIdle: Int = 86_400
+        /// Largest absolute timeout a create may ask for.
+        public var maximumAbsolute: Int = 30 * 86_400
+        /// A resolve slides the idle deadline at most this often (seconds); 0 slides on every resolve.
+        public var touchInterval: Int = 60
+        /// Lifetimes with defaults.
+        public init() {}
+    }
+
+    /// Sizes and counts.
+    public struct Limits: Sendable {
+        /// Largest request body (bytes).
+        public var maximumBodyBytes: Int = 64 * 1024
+        /// Largest `data` object, serialized (bytes).
+        public var maximumDataBytes: Int = 16 * 1024
+        /// At most this many sessions per user; one more evicts the oldest.
+        public var maximumSessionsPerUser: Int = 100
+        /// A request (head and body) must arrive within this many seconds of its first byte.
+        public var requestReadTimeout: Int = 10
+        /// Keep-alive connections with no traffic close after this many seconds.
+        public var idleConnectionTimeout: Int = 60
+        /// Limits with defaults.
+        public init() {}
+    }
+
+    /// The `Set-Cookie` value sessiond prepares for the login service.
+    public struct Cookie: Sendable {
+        /// `SameSite` attribute values.
+        public enum SameSite: String, Sendable, CaseIterable {
+            case strict = "Strict", lax = "Lax", none = "None"
+        }
+
+        /// Cookie name; `__Host-` names may not carry a `Domain`.
+        public var name: String = "__Host-sid"
+        /// `SameSite` attribute.
+        public var sameSite: SameSite = .lax
+        /// When true the cookie gets `Max-Age` = the absolute timeout; otherwise it is a browser-session cookie.
+        public var isPersistent: Bool = false
+        /// `Domain` attribute for single sign-on across subdomains (nil: host-only).
+        public var domain: String? = nil
+        /// Cookie settings with defaults.
+        public init() {}
+    }
+
+    /// Address to listen on.
+    public var host: String = "127.0.0.1"
+    /// Port to listen on (0 picks a free one).
+    public var port: Int = 8080
+    /// Which store holds sessions.
+    public var store: Store = .redis
+    /// `redis://` or `rediss://` URL.
+    public var redisURL: String = "redis://127.0.0.1:6379"
+    /// Redis command timeout in milliseconds (a slower Redis answers 503 after this).
+    public var redisCommandTimeoutMilliseconds: Int = 250
+    /// Redis connect timeout in milliseconds.
+    public var redisConnectTimeoutMilliseconds: Int = 500
+    /// Pipelined Redis connections.
+    public var redisPoolSize: Int = 2
+    /// Prefix of every Redis key.
+    public var keyPrefix: String = "sessiond:"
+    /// Path of the API keys file.
+    public var apiKeysFile: String? = nil
+    /// Lifetimes.
+    public var lifetimes = Lifetimes()
+    /// Limits.
+    public var limits = Limits()
+    /// Cookie.
+    public var cookie = Cookie()
+
+    /// A configuration with defaults for everything.
+    public init() {}
+
+    /// Refuses inconsistent settings with a one-line reason.
+    public func validate() throws(ConfigurationError) {
+        func require(_ condition: Bool, _ reason: String) throws(ConfigurationError) {
+            if !condition { throw ConfigurationError(reason) }
+        }
+        try require((0...65535).contains(self.port), "port must be 0–65535")
+        try require(!self.keyPrefix.contains("{") && !self.keyPrefix.contains("}"), "key prefix may not contain '{' or '}' (they are the cluster hash tag)")
+        try require(self.keyPrefix.utf8.count <= 64, "key prefix is longer than 64 bytes")
+        let l = self.lifetimes
+        try require(l.defaultIdle > 0 && l.defaultAbsolute > 0, "default idle and absolute timeouts must be positive")
+        try require(l.defaultIdle <= l.maximumIdle, "default idle timeout exceeds the maximum idle timeout")
+        try require(l.defaultAbsolute <= l.maximumAbsolute, "default absolute timeout exceeds the maximum absolute timeout")
+        try require(l.maximumAbsolute <= 10 * 365 * 86_400, "maximum absolute timeout exceeds ten years")
+        try require(l.touchInterval >= 0, "touch interval must not be negative")
+        let limits = self.limits
+        try require(limits.maximumBodyBytes >= 1024, "maximum body size must be at least 1024 bytes")
+        try require(limits.maximumDataBytes >= 2 && limits.maximumDataBytes <= limits.maximumBodyBytes, "maximum data size must be between 2 bytes and the maximum body size")
+        try require(limits.maximumSessionsPerUser >= 1, "maximum sessions per user must be at least 1")
+        try require(limits.requestReadTimeout >= 1 && limits.idleConnectionTimeout >= 1, "connection timeouts must be at least 1 second")
+        try require(self.redisCommandTimeoutMilliseconds >= 1 && self.redisConnectTimeoutMilliseconds >= 1, "Redis timeouts must be positive")
+        try require((1...64).contains(self.redisPoolSize), "Redis pool size must be 1–64")
+        let name = self.cookie.name
+        let tokenCharacters = name.utf8.allSatisfy { byte in
+            byte > 0x20 && byte < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains(byte)
+        }
+        try require(!name.isEmpty && tokenCharacters, "cookie name is not a valid cookie token")
+        if let domain = self.cookie.domain {
+            try require(!name.hasPrefix("__Host-"), "a cookie with a Domain may not use the __Host- prefix (rename it, e.g. __Secure-sid)")
+            try require(!domain.isEmpty && domain.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ";") }, "cookie domain is invalid")
+        }
+    }
+}
+
+/// Why a configuration was refused.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    /// One line for the operator.
+    public let reason: String
+    init(_ reason: String) { self.reason = reason }
+    public var description: String { self.reason }
+}

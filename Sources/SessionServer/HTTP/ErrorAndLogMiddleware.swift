@@ -1,0 +1,100 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import SessionCore
+
+/// Outermost middleware: turns every error into the JSON error body, adds `Cache-Control: no-store`,
+/// logs one line per request (method, route template, status, latency; never tokens or data) and
+/// records per-route metrics.
+struct ErrorAndLogMiddleware: RouterMiddleware {
+    typealias Context = SessionRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let apiError = Self.apiError(for: error, logger: context.logger)
+            var headers: HTTPFields = [:]
+            if apiError.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+            response = JSONResponses.response(apiError.status, JSONResponses.error(apiError), headers: headers)
+        }
+        response.headers[.cacheControl] = "no-store"
+        let elapsed = ContinuousClock.now - start
+        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        let route = context.endpointPath ?? "unmatched"
+        let status = response.status.code
+        context.logger.info(
+            "request",
+            metadata: [
+                "http.method": "\(request.method.rawValue)",
+                "http.route": "\(route)",
+                "http.status": "\(status)",
+                "http.latency_ms": "\(Double(nanoseconds / 1000) / 1000)",
+            ]
+        )
+        Metrics.Timer(
+            label: "sessiond_http_request_duration_seconds",
+            dimensions: [("method", request.method.rawValue), ("route", route), ("status", String(status))],
+            preferredDisplayUnit: .seconds
+        ).recordNanoseconds(nanoseconds)
+        return response
+    }
+
+    /// Maps anything thrown below to the API's error vocabulary. Unknown errors become 500 without details.
+    static func apiError(for error: any Error, logger: Logger) -> SessionAPIError {
+        switch error {
+        case let error as SessionAPIError:
+            return error
+        case let error as SessionStoreError:
+            if error == .versionMismatch { return .versionMismatch }
+            if error == .conflict { return .conflict }
+            logger.warning("session store unavailable", metadata: ["store.error": "\(error.reason)"])
+            return .storeUnavailable
+        case let error as any HTTPResponseError:
+            switch error.status {
+            case .notFound: return .notFound
+            case .methodNotAllowed: return .methodNotAllowed
+            case .contentTooLarge: return .payloadTooLarge("the request body is too large")
+            case .unsupportedMediaType: return .unsupportedMediaType
+            case .unauthorized: return .unauthorized
+            default:
+                if error.status.code >= 400 && error.status.code < 500 { return .invalidRequest("the request is malformed") }
+                return .internalError
+            }
+        default:
+            logger.error("unhandled error", metadata: ["error.type": "\(type(of: error))"])
+            return .internalError
+        }
+    }
+}
+
+/// Authenticates `/v1` callers by `Authorization: Bearer <key>`.
+struct APIKeyMiddleware: RouterMiddleware {
+    typealias Context = SessionRequestContext
+    let keys: APIKeys
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization] else { throw SessionAPIError.unauthorized }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", let key = self.keys.authenticate(parts[1].trimmingSpaces) else {
+            throw SessionAPIError.unauthorized
+        }
+        var context = context
+        context.apiKey = key
+        context.logger[metadataKey: "caller"] = "\(key.name)"
+        return try await next(request, context)
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var text = self
+        while text.first == " " { text = text.dropFirst() }
+        while text.last == " " { text = text.dropLast() }
+        return text
+    }
+}

@@ -1,0 +1,76 @@
+import HTTPTypes
+
+/// An error the API reports to its caller: one HTTP status, one stable code, a message for humans.
+/// Messages never contain tokens, session data, Redis commands or keys.
+public struct SessionAPIError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Code: String, Sendable {
+        case invalidRequest = "invalid_request"
+        case unauthorized
+        case forbidden
+        case sessionNotFound = "session_not_found"
+        case notFound = "not_found"
+        case methodNotAllowed = "method_not_allowed"
+        case conflict
+        case versionMismatch = "version_mismatch"
+        case payloadTooLarge = "payload_too_large"
+        case unsupportedMediaType = "unsupported_media_type"
+        case storeUnavailable = "store_unavailable"
+        case internalError = "internal_error"
+    }
+
+    private let code: Code
+    /// The message for humans.
+    public let message: String
+
+    private init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The stable machine-readable code of the error body.
+    public var codeString: String { self.code.rawValue }
+
+    /// The HTTP status.
+    public var status: HTTPResponse.Status {
+        switch self.code {
+        case .invalidRequest: return .badRequest
+        case .unauthorized: return .unauthorized
+        case .forbidden: return .forbidden
+        case .sessionNotFound, .notFound: return .notFound
+        case .methodNotAllowed: return .methodNotAllowed
+        case .conflict: return .conflict
+        case .versionMismatch: return .preconditionFailed
+        case .payloadTooLarge: return .contentTooLarge
+        case .unsupportedMediaType: return .unsupportedMediaType
+        case .storeUnavailable: return .serviceUnavailable
+        case .internalError: return .internalServerError
+        }
+    }
+
+    public var description: String { "\(self.code.rawValue): \(self.message)" }
+
+    /// 400 `invalid_request`.
+    public static func invalidRequest(_ message: String) -> Self { Self(.invalidRequest, message) }
+    /// 401 `unauthorized`.
+    public static let unauthorized = Self(.unauthorized, "missing or unknown API key")
+    /// 403 `forbidden`.
+    public static func forbidden(_ scope: String) -> Self { Self(.forbidden, "this API key lacks the \(scope) scope") }
+    /// 404 `session_not_found`: unknown, expired, destroyed, rotated-away or malformed token, all alike.
+    public static let sessionNotFound = Self(.sessionNotFound, "no valid session")
+    /// 404 `not_found`: no such route.
+    public static let notFound = Self(.notFound, "no such resource")
+    /// 405 `method_not_allowed`.
+    public static let methodNotAllowed = Self(.methodNotAllowed, "method not allowed on this resource")
+    /// 409 `conflict`.
+    public static let conflict = Self(.conflict, "the session was updated concurrently; retry")
+    /// 412 `version_mismatch`.
+    public static let versionMismatch = Self(.versionMismatch, "If-Match does not name the current version")
+    /// 413 `payload_too_large`.
+    public static func payloadTooLarge(_ message: String) -> Self { Self(.payloadTooLarge, message) }
+    /// 415 `unsupported_media_type`.
+    public static let unsupportedMediaType = Self(.unsupportedMediaType, "the body must be application/json")
+    /// 503 `store_unavailable`.
+    public static let storeUnavailable = Self(.storeUnavailable, "the session store is unavailable; retry later")
+    /// 500 `internal_error`.
+    public static let internalError = Self(.internalError, "internal error")
+}

@@ -1,0 +1,96 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import RedisWire
+import ServiceLifecycle
+import SessionCore
+
+/// Builds the sessiond HTTP application around a repository.
+public enum SessionApplication {
+    /// The router with every route and middleware, for tests (`app.test(.router)`) and the server.
+    public static func makeRouter(
+        configuration: SessionServiceConfiguration,
+        repository: any SessionRepository,
+        apiKeys: APIKeys,
+        prometheus: PrometheusCollectorRegistry?,
+        redis: RedisClient? = nil
+    ) -> Router<SessionRequestContext> {
+        let router = Router(context: SessionRequestContext.self)
+        router.add(middleware: ErrorAndLogMiddleware())
+        let poolInUse = Gauge(label: "redis_pool_connections_open")
+        let poolSize = Gauge(label: "redis_pool_connections_configured")
+
+        router.get("healthz") { _, _ in
+            JSONResponses.response(.ok, Array(#"{"status":"ok"}"#.utf8))
+        }
+        router.get("readyz") { _, context in
+            do {
+                try await repository.ping()
+                return JSONResponses.response(.ok, Array(#"{"status":"ready"}"#.utf8))
+            } catch {
+                context.logger.warning("not ready: session store unavailable")
+                throw SessionAPIError.storeUnavailable
+            }
+        }
+        router.get("metrics") { _, _ in
+            if let redis {
+                let statistics = redis.poolStatistics
+                poolInUse.record(statistics.connected)
+                poolSize.record(statistics.total)
+            }
+            var buffer = [UInt8]()
+            prometheus?.emit(into: &buffer)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer))
+            )
+        }
+        router.get("openapi.json") { _, _ in
+            JSONResponses.response(.ok, Array(OpenAPIDocument.json.utf8))
+        }
+        let routes = SessionRoutes(repository: repository, configuration: configuration, metrics: SessionMetrics())
+        let v1 = router.group("v1").add(middleware: APIKeyMiddleware(keys: apiKeys))
+        routes.register(on: v1)
+        return router
+    }
+
+    /// The runnable application: HTTP server with connection limits, plus `services` (e.g. the Redis client)
+    /// shut down gracefully with it on SIGTERM/SIGINT.
+    public static func makeApplication(
+        configuration: SessionServiceConfiguration,
+        repository: any SessionRepository,
+        apiKeys: APIKeys,
+        prometheus: PrometheusCollectorRegistry?,
+        redis: RedisClient?,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = self.makeRouter(
+            configuration: configuration,
+            repository: repository,
+            apiKeys: apiKeys,
+            prometheus: prometheus,
+            redis: redis
+        )
+        let readTimeout = TimeAmount.seconds(Int64(configuration.limits.requestReadTimeout))
+        var services: [any Service] = []
+        if let redis { services.append(redis) }
+        return Application(
+            router: router,
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [RequestDeadlineHandler(timeout: readTimeout)],
+                    idleTimeout: .seconds(Int64(configuration.limits.idleConnectionTimeout))
+                )
+            ),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: services,
+            onServerRunning: onServerRunning,
+            logger: logger
+        )
+    }
+}
