@@ -1,0 +1,192 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import RedisWire
+import SessionCore
+import SessionServer
+
+/// `sessiond`: the session store service. Every option also reads an environment variable.
+@main
+struct SessionDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sessiond",
+        abstract: "Distributed session store over Redis.",
+        discussion: "Every option falls back to the environment variable named in its help, then to its default."
+    )
+
+    @Option(help: "host:port to listen on [SESSIOND_LISTEN] (default 127.0.0.1:8080)") var listen: String?
+    @Option(help: "redis (default) or memory [SESSIOND_STORE]") var store: String?
+    @Option(help: "redis:// or rediss:// URL [SESSIOND_REDIS_URL] (default redis://127.0.0.1:6379)") var redisURL: String?
+    @Option(help: "API keys file: NAME SCOPES SECRET per line [SESSIOND_API_KEYS_FILE]") var apiKeysFile: String?
+    @Option(help: "trace, debug, info, notice, warning, error, critical [SESSIOND_LOG_LEVEL] (default info)") var logLevel: String?
+    @Option(help: "Redis key prefix [SESSIOND_KEY_PREFIX] (default sessiond:)") var keyPrefix: String?
+    @Option(help: "default idle timeout, seconds [SESSIOND_IDLE_TIMEOUT] (default 1800)") var idleTimeout: Int?
+    @Option(help: "default absolute timeout, seconds [SESSIOND_ABSOLUTE_TIMEOUT] (default 86400)") var absoluteTimeout: Int?
+    @Option(help: "largest idle timeout a create may ask for [SESSIOND_MAX_IDLE_TIMEOUT] (default 86400)") var maxIdleTimeout: Int?
+    @Option(help: "largest absolute timeout a create may ask for [SESSIOND_MAX_ABSOLUTE_TIMEOUT] (default 2592000)") var maxAbsoluteTimeout: Int?
+    @Option(help: "slide the idle deadline at most every N seconds [SESSIOND_TOUCH_INTERVAL] (default 60)") var touchInterval: Int?
+    @Option(help: "sessions per user before the oldest is evicted [SESSIOND_MAX_SESSIONS_PER_USER] (default 100)") var maxSessionsPerUser: Int?
+    @Option(help: "largest request body, bytes [SESSIOND_MAX_BODY_BYTES] (default 65536)") var maxBodyBytes: Int?
+    @Option(help: "largest data object, bytes [SESSIOND_MAX_DATA_BYTES] (default 16384)") var maxDataBytes: Int?
+    @Option(help: "Redis command timeout, ms [SESSIOND_REDIS_TIMEOUT_MS] (default 250)") var redisTimeoutMs: Int?
+    @Option(help: "Redis connect timeout, ms [SESSIOND_REDIS_CONNECT_TIMEOUT_MS] (default 500)") var redisConnectTimeoutMs: Int?
+    @Option(help: "pipelined Redis connections [SESSIOND_REDIS_POOL_SIZE] (default 2)") var redisPoolSize: Int?
+    @Option(help: "seconds for a request to arrive in full [SESSIOND_REQUEST_READ_TIMEOUT] (default 10)") var requestReadTimeout: Int?
+    @Option(help: "seconds before an idle keep-alive connection closes [SESSIOND_IDLE_CONNECTION_TIMEOUT] (default 60)") var idleConnectionTimeout: Int?
+    @Option(help: "session cookie name [SESSIOND_COOKIE_NAME] (default __Host-sid)") var cookieName: String?
+    @Option(help: "Strict, Lax or None [SESSIOND_COOKIE_SAMESITE] (default Lax)") var cookieSameSite: String?
+    @Option(help: "true: Max-Age = absolute timeout [SESSIOND_COOKIE_PERSISTENT] (default false)") var cookiePersistent: Bool?
+    @Option(help: "cookie Domain for SSO across subdomains [SESSIOND_COOKIE_DOMAIN] (default none)") var cookieDomain: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        func value(_ flag: String?, _ name: String) -> String? { flag ?? environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        func number(_ flag: Int?, _ name: String) throws -> Int? {
+            if let flag { return flag }
+            guard let text = environment[name], !text.isEmpty else { return nil }
+            guard let parsed = Int(text) else { throw ConfigurationFailure("\(name) must be a whole number") }
+            return parsed
+        }
+
+        let level: Logger.Level
+        let levelText = value(self.logLevel, "SESSIOND_LOG_LEVEL") ?? "info"
+        guard let parsedLevel = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw ConfigurationFailure("log level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        level = parsedLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "sessiond")
+        logger.logLevel = level
+
+        var configuration = SessionServiceConfiguration()
+        do {
+            if let listen = value(self.listen, "SESSIOND_LISTEN") {
+                guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+                    throw ConfigurationFailure("listen address must be host:port")
+                }
+                configuration.host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                configuration.port = port
+            }
+            if let store = value(self.store, "SESSIOND_STORE") {
+                guard let parsed = SessionServiceConfiguration.Store(rawValue: store) else {
+                    throw ConfigurationFailure("store must be redis or memory")
+                }
+                configuration.store = parsed
+            }
+            if let url = value(self.redisURL, "SESSIOND_REDIS_URL") { configuration.redisURL = url }
+            configuration.apiKeysFile = value(self.apiKeysFile, "SESSIOND_API_KEYS_FILE")
+            if let prefix = value(self.keyPrefix, "SESSIOND_KEY_PREFIX") { configuration.keyPrefix = prefix }
+            if let v = try number(self.idleTimeout, "SESSIOND_IDLE_TIMEOUT") { configuration.lifetimes.defaultIdle = v }
+            if let v = try number(self.absoluteTimeout, "SESSIOND_ABSOLUTE_TIMEOUT") { configuration.lifetimes.defaultAbsolute = v }
+            if let v = try number(self.maxIdleTimeout, "SESSIOND_MAX_IDLE_TIMEOUT") { configuration.lifetimes.maximumIdle = v }
+            if let v = try number(self.maxAbsoluteTimeout, "SESSIOND_MAX_ABSOLUTE_TIMEOUT") { configuration.lifetimes.maximumAbsolute = v }
+            if let v = try number(self.touchInterval, "SESSIOND_TOUCH_INTERVAL") { configuration.lifetimes.touchInterval = v }
+            if let v = try number(self.maxSessionsPerUser, "SESSIOND_MAX_SESSIONS_PER_USER") { configuration.limits.maximumSessionsPerUser = v }
+            if let v = try number(self.maxBodyBytes, "SESSIOND_MAX_BODY_BYTES") { configuration.limits.maximumBodyBytes = v }
+            if let v = try number(self.maxDataBytes, "SESSIOND_MAX_DATA_BYTES") { configuration.limits.maximumDataBytes = v }
+            if let v = try number(self.redisTimeoutMs, "SESSIOND_REDIS_TIMEOUT_MS") { configuration.redisCommandTimeoutMilliseconds = v }
+            if let v = try number(self.redisConnectTimeoutMs, "SESSIOND_REDIS_CONNECT_TIMEOUT_MS") { configuration.redisConnectTimeoutMilliseconds = v }
+            if let v = try number(self.redisPoolSize, "SESSIOND_REDIS_POOL_SIZE") { configuration.redisPoolSize = v }
+            if let v = try number(self.requestReadTimeout, "SESSIOND_REQUEST_READ_TIMEOUT") { configuration.limits.requestReadTimeout = v }
+            if let v = try number(self.idleConnectionTimeout, "SESSIOND_IDLE_CONNECTION_TIMEOUT") { configuration.limits.idleConnectionTimeout = v }
+            if let name = value(self.cookieName, "SESSIOND_COOKIE_NAME") { configuration.cookie.name = name }
+            if let sameSite = value(self.cookieSameSite, "SESSIOND_COOKIE_SAMESITE") {
+                guard let parsed = SessionServiceConfiguration.Cookie.SameSite.allCases.first(where: { $0.rawValue.lowercased() == sameSite.lowercased() }) else {
+                    throw ConfigurationFailure("cookie SameSite must be Strict, Lax or None")
+                }
+                configuration.cookie.sameSite = parsed
+            }
+            if let persistent = self.cookiePersistent {
+                configuration.cookie.isPersistent = persistent
+            } else if let text = environment["SESSIOND_COOKIE_PERSISTENT"], !text.isEmpty {
+                guard let parsed = Bool(text.lowercased()) else { throw ConfigurationFailure("SESSIOND_COOKIE_PERSISTENT must be true or false") }
+                configuration.cookie.isPersistent = parsed
+            }
+            configuration.cookie.domain = value(self.cookieDomain, "SESSIOND_COOKIE_DOMAIN")
+            try configuration.validate()
+        } catch {
+            throw ConfigurationFailure("\(error)")
+        }
+
+        guard let keysPath = configuration.apiKeysFile else {
+            throw ConfigurationFailure("no API keys: pass --api-keys-file or set SESSIOND_API_KEYS_FILE")
+        }
+        let apiKeys: APIKeys
+        do {
+            let text = try String(contentsOfFile: keysPath, encoding: .utf8)
+            apiKeys = try APIKeys(parsing: text)
+        } catch let error as ConfigurationError {
+            throw ConfigurationFailure(error.reason)
+        } catch {
+            throw ConfigurationFailure("cannot read the API keys file \(keysPath)")
+        }
+        if apiKeys.isEmpty { throw ConfigurationFailure("the API keys file \(keysPath) holds no key") }
+
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let policy = StorePolicy(
+            touchInterval: Int64(configuration.lifetimes.touchInterval) * 1000,
+            maximumSessionsPerUser: configuration.limits.maximumSessionsPerUser
+        )
+        let repository: any SessionRepository
+        var redis: RedisClient? = nil
+        switch configuration.store {
+        case .memory:
+            logger.warning("store=memory: sessions live in this process only and are lost on restart; not for production or more than one replica")
+            repository = InMemorySessionRepository(policy: policy)
+        case .redis:
+            var redisConfiguration: RedisConfiguration
+            do {
+                redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
+            } catch {
+                throw ConfigurationFailure("invalid Redis URL: \(error.reason)")
+            }
+            redisConfiguration.poolSize = configuration.redisPoolSize
+            redisConfiguration.clientName = "sessiond"
+            redisConfiguration.timeouts = .init(
+                connect: .milliseconds(Int64(configuration.redisConnectTimeoutMilliseconds)),
+                command: .milliseconds(Int64(configuration.redisCommandTimeoutMilliseconds))
+            )
+            let client = RedisClient(configuration: redisConfiguration, logger: logger)
+            let redisRepository = RedisSessionRepository(
+                redis: client,
+                layout: KeyLayout(prefix: configuration.keyPrefix),
+                policy: policy,
+                logger: logger
+            )
+            do {
+                try await redisRepository.loadScripts()
+            } catch {
+                logger.warning("Redis is not reachable yet; /readyz reports 503 until it is", metadata: ["redis.error": "\(error)"])
+            }
+            repository = redisRepository
+            redis = client
+        }
+
+        let app = SessionApplication.makeApplication(
+            configuration: configuration,
+            repository: repository,
+            apiKeys: apiKeys,
+            prometheus: registry,
+            redis: redis,
+            logger: logger
+        )
+        try await app.runService()
+    }
+}
+
+/// A configuration problem: printed as one line, exit code 64.
+struct ConfigurationFailure: Error, CustomStringConvertible {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+    var description: String { "sessiond: invalid configuration: \(self.reason)" }
+}
