@@ -97,9 +97,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "RedisTestSupport",
+            dependencies: [
+                "RedisWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/RedisTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RedisIntegrationTests",
-            dependencies: ["RedisWire"],
+            dependencies: ["RedisWire", "RedisTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SessionIntegrationTests",
+            dependencies: [
+                "SessionServer",
+                "RedisTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -111,6 +130,7 @@ let package = Package(
             name: "SessionServerTests",
             dependencies: [
                 "SessionServer",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

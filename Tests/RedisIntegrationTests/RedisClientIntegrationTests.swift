@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import RedisTestSupport
 import Testing
 
 @testable import RedisWire

@@ -1,28 +1,26 @@
 import Foundation
 import Logging
 import NIOCore
-import Testing
-
-@testable import RedisWire
+import RedisWire
 
 /// The shared test server started by `scripts/redis.sh` (override with `SESSIOND_TEST_REDIS_URL`).
 /// These tests never skip: when Redis is not there, they fail.
-enum TestRedis {
-    static let url = ProcessInfo.processInfo.environment["SESSIOND_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6399"
+public enum TestRedis {
+    public static let url = ProcessInfo.processInfo.environment["SESSIOND_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6399"
 
-    static func configuration(poolSize: Int = 2, commandTimeout: TimeAmount = .seconds(2)) throws -> RedisConfiguration {
+    public static func configuration(poolSize: Int = 2, commandTimeout: TimeAmount = .seconds(2)) throws -> RedisConfiguration {
         var configuration = try RedisConfiguration(url: url)
         configuration.poolSize = poolSize
         configuration.timeouts.command = commandTimeout
         return configuration
     }
 
-    static func client(poolSize: Int = 2, commandTimeout: TimeAmount = .seconds(2)) throws -> RedisClient {
+    public static func client(poolSize: Int = 2, commandTimeout: TimeAmount = .seconds(2)) throws -> RedisClient {
         RedisClient(configuration: try configuration(poolSize: poolSize, commandTimeout: commandTimeout), logger: Logger(label: "test"))
     }
 
     /// A key unique to one test run so parallel tests never collide.
-    static func key(_ name: String) -> RedisArgument {
+    public static func key(_ name: String) -> RedisArgument {
         RedisArgument("test:\(UUID().uuidString):\(name)")
     }
 }
@@ -31,12 +29,12 @@ enum TestRedis {
 ///
 /// It runs daemonized (no Foundation `Process`, whose `waitUntilExit` can block a cooperative thread
 /// forever on Linux) and is shut down when the object is released.
-final class RedisProcess: @unchecked Sendable {
-    let port: Int
+public final class RedisProcess: @unchecked Sendable {
+    public let port: Int
     private let extraArguments: [String]
     private let directory: String
 
-    init(port: Int, arguments: [String] = []) throws {
+    public init(port: Int, arguments: [String] = []) throws {
         self.port = port
         self.extraArguments = arguments
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessiond-test-redis-\(port)").path
@@ -45,10 +43,10 @@ final class RedisProcess: @unchecked Sendable {
 
     deinit { self.kill() }
 
-    var url: String { "redis://127.0.0.1:\(self.port)" }
+    public var url: String { "redis://127.0.0.1:\(self.port)" }
     private var pidFile: String { self.directory + "/redis.pid" }
 
-    func start() throws {
+    public func start() throws {
         // A server left behind by an interrupted earlier run would make a test lie: stop it first.
         if Self.isAccepting(port: self.port) {
             self.kill()
@@ -73,7 +71,7 @@ final class RedisProcess: @unchecked Sendable {
     }
 
     /// Kills the server at once (SIGKILL), as a crash would, and waits until the port is closed.
-    func kill() {
+    public func kill() {
         if let text = try? String(contentsOfFile: self.pidFile, encoding: .utf8),
             let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
         {
@@ -102,7 +100,7 @@ final class RedisProcess: @unchecked Sendable {
         return status
     }
 
-    static func isAccepting(port: Int) -> Bool {
+    public static func isAccepting(port: Int) -> Bool {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socketFD >= 0 else { return false }
         defer { close(socketFD) }
@@ -118,7 +116,7 @@ final class RedisProcess: @unchecked Sendable {
     }
 }
 
-struct RedisProcessError: Error, CustomStringConvertible {
+public struct RedisProcessError: Error, CustomStringConvertible {
     let message: String
-    var description: String { self.message }
+    public var description: String { self.message }
 }
