@@ -46,13 +46,17 @@ public final class RedisClient: Sendable {
     public func send(_ command: RedisCommand, timeout: TimeAmount? = nil) async throws -> RESPValue {
         let timeout = timeout ?? self.configuration.timeouts.command
         let start = NIODeadline.now()
-        let deadline = start + timeout
+        // The command's deadline starts once it has a connection; opening one is bounded by the
+        // connect timeout, and fails at once while Redis is known to be down (back-off).
+        var deadline: NIODeadline? = nil
         var attempt = 0
         while true {
             let reply: RESPValue
             do {
                 let connection = try await self.pool.connection()
-                let remaining = deadline - .now()
+                let commandDeadline = deadline ?? (NIODeadline.now() + timeout)
+                deadline = commandDeadline
+                let remaining = commandDeadline - .now()
                 guard remaining > .zero else { throw RedisClientError.commandTimeout }
                 reply = try await connection.send(command, timeout: remaining).get()
             } catch {
@@ -60,7 +64,7 @@ public final class RedisClient: Sendable {
                 throw error
             }
             if case .error(let serverError) = reply {
-                if serverError.isRetryable, deadline - .now() > .milliseconds(10) {
+                if serverError.isRetryable, let deadline, deadline - .now() > .milliseconds(10) {
                     attempt += 1
                     let pause = TimeAmount.milliseconds(Int64(min(5 << min(attempt, 6), 100)))
                     try await Task.sleep(nanoseconds: UInt64(min(pause, deadline - .now()).nanoseconds))

@@ -80,7 +80,9 @@ import Testing
     }
 
     @Test func evalshaFallsBackToLoadingTheScriptOnNoscript() async throws {
-        let redis = try TestRedis.client()
+        // A private server: SCRIPT FLUSH must not disturb other tests.
+        let server = try RedisProcess(port: 6437)
+        let redis = RedisClient(configuration: try RedisConfiguration(url: server.url).relaxed, logger: Logger(label: "t"))
         let script = RedisScript("return {KEYS[1], ARGV[1], '\(UUID().uuidString)'}")
         try await redis.send("SCRIPT", "FLUSH")
         let reply = try await redis.evaluate(script, keys: ["k"], arguments: ["a"])
@@ -90,6 +92,7 @@ import Testing
         try await redis.send("SCRIPT", "FLUSH")
         #expect(try await redis.evaluate(script, keys: ["k2"], arguments: ["b"]).array?.first?.string == "k2")
         await redis.shutdown()
+        _ = server
     }
 
     @Test func pubSubDeliversMessagesOnADedicatedConnection() async throws {
@@ -114,15 +117,15 @@ import Testing
     @Test func commandTimeoutFailsClearlyAndTheNextCommandsUseAFreshConnection() async throws {
         // A private server so that DEBUG SLEEP blocks no other test.
         let server = try RedisProcess(port: 6431, arguments: ["--enable-debug-command", "yes"])
-        let slow = RedisClient(configuration: try RedisConfiguration(url: server.url).with { $0.poolSize = 1; $0.timeouts.command = .milliseconds(200) }, logger: Logger(label: "t"))
-        try await slow.set("k", to: "expected")
+        let slow = RedisClient(configuration: try RedisConfiguration(url: server.url).with { $0.poolSize = 1; $0.timeouts.command = .milliseconds(400) }, logger: Logger(label: "t"))
+        try await slow.send("SET", "k", "expected", timeout: .seconds(5))
         let started = ContinuousClock.now
         await #expect(throws: RedisClientError.commandTimeout) {
-            try await slow.send("DEBUG", "SLEEP", "0.6")
+            try await slow.send("DEBUG", "SLEEP", "1.5")
         }
-        #expect(ContinuousClock.now - started < .milliseconds(550))
+        #expect(ContinuousClock.now - started < .milliseconds(1200))
         // Let the server finish sleeping; until then it answers nobody.
-        try await Task.sleep(for: .milliseconds(600))
+        try await Task.sleep(for: .milliseconds(1500))
         // The late "+OK" of DEBUG SLEEP must not be handed to the next caller.
         for _ in 0..<5 {
             #expect(try await slow.get("k").map { String(buffer: $0) } == "expected")
@@ -133,12 +136,12 @@ import Testing
 
     @Test func clientPauseProvokesATimeoutAndRecovery() async throws {
         let server = try RedisProcess(port: 6432)
-        let admin = RedisClient(configuration: try RedisConfiguration(url: server.url), logger: Logger(label: "t"))
-        let client = RedisClient(configuration: try RedisConfiguration(url: server.url).with { $0.poolSize = 1; $0.timeouts.command = .milliseconds(150) }, logger: Logger(label: "t"))
-        try await client.set("k", to: "v")
-        try await admin.send("CLIENT", "PAUSE", "500", "ALL")
+        let admin = RedisClient(configuration: try RedisConfiguration(url: server.url).relaxed, logger: Logger(label: "t"))
+        let client = RedisClient(configuration: try RedisConfiguration(url: server.url).with { $0.poolSize = 1; $0.timeouts.command = .milliseconds(300) }, logger: Logger(label: "t"))
+        try await client.send("SET", "k", "v", timeout: .seconds(5))
+        try await admin.send("CLIENT", "PAUSE", "1500", "ALL", timeout: .seconds(5))
         await #expect(throws: RedisClientError.commandTimeout) { try await client.get("k") }
-        try await Task.sleep(for: .milliseconds(600))
+        try await Task.sleep(for: .milliseconds(1600))
         #expect(try await client.get("k").map { String(buffer: $0) } == "v")
         await client.shutdown()
         await admin.shutdown()
@@ -146,7 +149,7 @@ import Testing
 
     @Test func wrongPasswordIsATypedAuthenticationError() async throws {
         let server = try RedisProcess(port: 6433, arguments: ["--requirepass", "right-password"])
-        let wrong = RedisClient(configuration: try RedisConfiguration(url: "redis://:bad-secret-xyz@127.0.0.1:6433"), logger: Logger(label: "t"))
+        let wrong = RedisClient(configuration: try RedisConfiguration(url: "redis://:bad-secret-xyz@127.0.0.1:6433").relaxed, logger: Logger(label: "t"))
         do {
             try await wrong.ping()
             Issue.record("AUTH with a wrong password succeeded")
@@ -154,14 +157,14 @@ import Testing
             #expect(error.code == .authenticationFailed)
             #expect(!error.description.contains("bad-secret-xyz"))
         }
-        let none = RedisClient(configuration: try RedisConfiguration(url: server.url), logger: Logger(label: "t"))
+        let none = RedisClient(configuration: try RedisConfiguration(url: server.url).relaxed, logger: Logger(label: "t"))
         do {
             try await none.ping()
             Issue.record("no AUTH succeeded against requirepass")
         } catch let error as RedisServerError {
             #expect(error.kind == .noAuth)
         }
-        let right = RedisClient(configuration: try RedisConfiguration(url: "redis://:right-password@127.0.0.1:6433/2"), logger: Logger(label: "t"))
+        let right = RedisClient(configuration: try RedisConfiguration(url: "redis://:right-password@127.0.0.1:6433/2").relaxed, logger: Logger(label: "t"))
         try await right.set("k", to: "db2")
         #expect(try await right.send("CLIENT", "INFO").string?.contains("db=2") == true)
         await wrong.shutdown()
@@ -172,9 +175,9 @@ import Testing
 
     @Test func aclUserAuthenticatesAndClientNameIsSet() async throws {
         let server = try RedisProcess(port: 6434)
-        let admin = RedisClient(configuration: try RedisConfiguration(url: server.url), logger: Logger(label: "t"))
+        let admin = RedisClient(configuration: try RedisConfiguration(url: server.url).relaxed, logger: Logger(label: "t"))
         try await admin.send("ACL", "SETUSER", "svc", "on", ">svc-pass", "~app:*", "+get", "+set", "+ping", "+client")
-        var configuration = try RedisConfiguration(url: "redis://svc:svc-pass@127.0.0.1:6434")
+        var configuration = try RedisConfiguration(url: "redis://svc:svc-pass@127.0.0.1:6434").relaxed
         configuration.clientName = "sessiond-test"
         let user = RedisClient(configuration: configuration, logger: Logger(label: "t"))
         try await user.set("app:k", to: "v")
@@ -268,6 +271,9 @@ import Testing
 }
 
 extension RedisConfiguration {
+    /// Generous timeouts for tests that do not test timeouts (the machine is shared and tests run in parallel).
+    var relaxed: RedisConfiguration { self.with { $0.timeouts = .init(connect: .seconds(2), command: .seconds(2)) } }
+
     func with(_ change: (inout RedisConfiguration) -> Void) -> RedisConfiguration {
         var copy = self
         change(&copy)
@@ -275,9 +281,8 @@ extension RedisConfiguration {
     }
 }
 
-final class ManagedCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func increment() { self.lock.withLock { self.count += 1 } }
-    var value: Int { self.lock.withLock { self.count } }
+final class ManagedCounter: Sendable {
+    private let box = LockedBox(0)
+    func increment() { self.box.withLock { $0 += 1 } }
+    var value: Int { self.box.withLock { $0 } }
 }

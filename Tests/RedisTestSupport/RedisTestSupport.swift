@@ -120,3 +120,17 @@ public struct RedisProcessError: Error, CustomStringConvertible {
     let message: String
     public var description: String { self.message }
 }
+
+/// A value shared between concurrent test tasks.
+public final class LockedBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    public init(_ value: Value) { self.value = value }
+
+    public func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return try body(&self.value)
+    }
+}

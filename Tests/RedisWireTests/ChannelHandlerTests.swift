@@ -99,3 +99,4 @@ final class PushBox: @unchecked Sendable {
     var values: [RESPValue] = []
     func append(_ value: RESPValue) { self.values.append(value) }
 }
+

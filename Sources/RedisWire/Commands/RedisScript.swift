@@ -18,16 +18,15 @@ public struct RedisScript: Sendable, Hashable {
 }
 
 extension RedisClient {
-    /// Runs `script` with `EVALSHA`; on `NOSCRIPT` (a restarted or failed-over server) it loads the
-    /// script with `SCRIPT LOAD` and runs it again.
+    /// Runs `script` with `EVALSHA`; on `NOSCRIPT` (a restarted, failed-over or flushed server) it
+    /// sends the source with `EVAL`, which runs the script and caches it again in one round trip.
     @discardableResult
     public func evaluate(_ script: RedisScript, keys: [RedisArgument], arguments: [RedisArgument] = []) async throws -> RESPValue {
         let tail = [RedisArgument(keys.count)] + keys + arguments
         do {
             return try await self.send(RedisCommand("EVALSHA", [RedisArgument(script.sha1)] + tail))
         } catch let error as RedisServerError where error.kind == .noScript {
-            try await self.loadScript(script)
-            return try await self.send(RedisCommand("EVALSHA", [RedisArgument(script.sha1)] + tail))
+            return try await self.send(RedisCommand("EVAL", [RedisArgument(script.source)] + tail))
         }
     }
 

@@ -33,6 +33,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var flushScheduled = false
     private var timeoutTimer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
     /// Receives pub/sub `message`/`pmessage` pushes; when `nil`, such replies are treated as ordinary replies.
     private let onPush: (@Sendable (RESPValue) -> Void)?
 
@@ -64,7 +65,9 @@ final class RedisChannelHandler: ChannelInboundHandler {
             return
         }
         self.pending.append(Pending(promise: request.promise, deadline: request.deadline))
-        if self.timeoutTimer == nil {
+        if let timerDeadline = self.timerDeadline, timerDeadline <= request.deadline {
+            // The armed timer fires no later than this command's deadline.
+        } else {
             self.armTimer(context: context, deadline: request.deadline)
         }
         context.write(self.wrapOutboundOut(request.payload), promise: nil)
@@ -118,18 +121,25 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     private func armTimer(context: ChannelHandlerContext, deadline: NIODeadline) {
+        self.timeoutTimer?.cancel()
+        self.timerDeadline = deadline
         self.timeoutTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
             self.timeoutTimer = nil
+            self.timerDeadline = nil
             self.checkDeadlines()
         }
     }
 
+    /// Runs when the timer fires. Replies come in order, so one late command means the connection
+    /// can no longer be trusted: everything in flight fails and the connection closes.
     private func checkDeadlines() {
-        guard let context = self.context, case .active = self.state, let head = self.pending.first else { return }
-        if head.deadline <= .now() {
+        guard let context = self.context, case .active = self.state, !self.pending.isEmpty else { return }
+        var earliest = NIODeadline.distantFuture
+        for entry in self.pending where entry.deadline < earliest { earliest = entry.deadline }
+        if earliest <= .now() {
             self.failAndClose(RedisClientError.commandTimeout, context: context)
         } else {
-            self.armTimer(context: context, deadline: head.deadline)
+            self.armTimer(context: context, deadline: earliest)
         }
     }
 
@@ -144,6 +154,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
         }
         self.timeoutTimer?.cancel()
         self.timeoutTimer = nil
+        self.timerDeadline = nil
         while let entry = self.pending.popFirst() {
             entry.promise.fail(error)
         }

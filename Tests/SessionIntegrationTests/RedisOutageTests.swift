@@ -1,0 +1,103 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import RedisTestSupport
+import RedisWire
+import SessionCore
+import Testing
+
+@testable import SessionServer
+
+/// sessiond over a Redis that goes away: 503 (never 404) within the command timeout, then recovery.
+@Suite struct RedisOutageTests {
+    static let key = "outage-key-0123456789"
+
+    @Test func redisStoppedMidTestAnswers503ThenRecovers() async throws {
+        let server = try RedisProcess(port: 6441)
+        var redisConfiguration = try RedisConfiguration(url: server.url)
+        redisConfiguration.timeouts = .init(connect: .milliseconds(200), command: .milliseconds(250))
+        redisConfiguration.backoff = .init(initial: .milliseconds(10), maximum: .milliseconds(100))
+        let redis = RedisClient(configuration: redisConfiguration, logger: Logger(label: "test"))
+        let repository = RedisSessionRepository(redis: redis, layout: KeyLayout(prefix: "outage:"), policy: .init(), logger: Logger(label: "test"))
+        let router = SessionApplication.makeRouter(
+            configuration: SessionServiceConfiguration(),
+            repository: repository,
+            apiKeys: try APIKeys(parsing: "k sessions:read,sessions:write \(Self.key)"),
+            prometheus: nil,
+            redis: redis
+        )
+        let headers: HTTPFields = [.authorization: "Bearer \(Self.key)", .contentType: "application/json"]
+        try await Application(router: router).test(.router) { client in
+            let token = try await client.execute(uri: "/v1/sessions", method: .post, headers: headers, body: ByteBuffer(string: #"{"user_id":"zoe"}"#)) { response in
+                #expect(response.status == .created)
+                return ((try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any])?["token"] as? String ?? ""
+            }
+            var resolveHeaders = headers
+            resolveHeaders[HTTPField.Name("X-Session-Token")!] = token
+
+            server.kill()
+            for _ in 0..<5 {
+                let started = ContinuousClock.now
+                try await client.execute(uri: "/v1/session", method: .get, headers: resolveHeaders) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    #expect(String(buffer: response.body).contains("store_unavailable"))
+                    #expect(!String(buffer: response.body).contains(token))
+                }
+                #expect(ContinuousClock.now - started < .seconds(1))
+            }
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+            }
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+
+            try server.start()
+            var recovered = false
+            for _ in 0..<40 {
+                let status = try await client.execute(uri: "/readyz", method: .get) { $0.status }
+                if status == .ok { recovered = true; break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(recovered)
+            // The data was lost with the process (no persistence): the old token is now a clean 404.
+            try await client.execute(uri: "/v1/session", method: .get, headers: resolveHeaders) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/sessions", method: .post, headers: headers, body: ByteBuffer(string: #"{"user_id":"zoe"}"#)) { response in
+                #expect(response.status == .created)
+            }
+        }
+        await redis.shutdown()
+    }
+
+    @Test func slowRedisAnswers503WithinTheCommandTimeout() async throws {
+        let server = try RedisProcess(port: 6442, arguments: ["--enable-debug-command", "yes"])
+        var redisConfiguration = try RedisConfiguration(url: server.url)
+        redisConfiguration.timeouts = .init(connect: .milliseconds(200), command: .milliseconds(250))
+        redisConfiguration.poolSize = 1
+        let redis = RedisClient(configuration: redisConfiguration, logger: Logger(label: "test"))
+        var adminConfiguration = try RedisConfiguration(url: server.url)
+        adminConfiguration.timeouts = .init(connect: .seconds(2), command: .seconds(2))
+        let admin = RedisClient(configuration: adminConfiguration, logger: Logger(label: "test"))
+        let repository = RedisSessionRepository(redis: redis, layout: KeyLayout(prefix: "slow:"), policy: .init(), logger: Logger(label: "test"))
+        let issued = try await repository.create(NewSession(userID: "u", dataJSON: Array("{}".utf8), metadataJSON: Array("{}".utf8), idleTimeout: 60_000, absoluteTimeout: 60_000))
+        try await admin.send("CLIENT", "PAUSE", "1500", "ALL")
+        let started = ContinuousClock.now
+        do {
+            _ = try await repository.resolve(issued.token)
+            Issue.record("resolve succeeded while Redis was paused")
+        } catch let error as SessionStoreError {
+            #expect(error.isUnavailable)
+        }
+        #expect(ContinuousClock.now - started < .milliseconds(1000))
+        try await Task.sleep(for: .milliseconds(1600))
+        #expect(try await repository.resolve(issued.token) != nil)
+        await redis.shutdown()
+        await admin.shutdown()
+        _ = server
+    }
+}

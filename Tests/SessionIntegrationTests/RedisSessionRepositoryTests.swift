@@ -1,0 +1,243 @@
+import Foundation
+import Logging
+import NIOCore
+import RedisTestSupport
+import RedisWire
+import SessionCore
+import Testing
+
+/// The Redis path of the session store, against the real `redis-server` from `scripts/test.sh`.
+@Suite struct RedisSessionRepositoryTests {
+    let prefix: String
+    let redis: RedisClient
+
+    init() throws {
+        self.prefix = "test-\(UUID().uuidString.prefix(8)):"
+        self.redis = try TestRedis.client(poolSize: 2)
+    }
+
+    func repository(touchInterval: Int64 = 0, maximumPerUser: Int = 100) -> RedisSessionRepository {
+        RedisSessionRepository(
+            redis: self.redis,
+            layout: KeyLayout(prefix: self.prefix),
+            policy: StorePolicy(touchInterval: touchInterval, maximumSessionsPerUser: maximumPerUser),
+            logger: Logger(label: "test")
+        )
+    }
+
+    func newSession(_ user: String = "alice", idle: Int64 = 60_000, absolute: Int64 = 600_000, data: String = #"{"role":"admin"}"#) -> NewSession {
+        NewSession(userID: user, dataJSON: Array(data.utf8), metadataJSON: Array(#"{"ip":"127.0.0.1"}"#.utf8), idleTimeout: idle, absoluteTimeout: absolute)
+    }
+
+    /// Every key under this test's prefix.
+    func keys() async throws -> [String] {
+        try await self.redis.scanKeys(matching: "\(self.prefix)*").compactMap(\.string)
+    }
+
+    @Test func lifecycleRoundTrips() async throws {
+        let repository = self.repository()
+        let issued = try await repository.create(self.newSession())
+        let resolved = try #require(try await repository.resolve(issued.token))
+        #expect(resolved.userID == "alice")
+        #expect(resolved.dataJSON == Array(#"{"role":"admin"}"#.utf8))
+        #expect(resolved.handle == issued.token.handle)
+        let updated = try await repository.update(issued.token, expectedVersion: 1) { _ in Array(#"{"role":"user"}"#.utf8) }
+        #expect(updated?.version == 2)
+        let rotated = try #require(try await repository.rotate(issued.token))
+        #expect(try await repository.resolve(issued.token) == nil)
+        #expect(try await repository.resolve(rotated.token)?.dataJSON == Array(#"{"role":"user"}"#.utf8))
+        #expect(try await repository.sessions(ofUser: "alice").map(\.handle) == [rotated.token.handle])
+        #expect(try await repository.destroy(rotated.token))
+        #expect(try await repository.destroy(rotated.token) == false)
+        #expect(try await self.keys().isEmpty)
+    }
+
+    @Test func idleTimeoutExpiresAnUnusedSessionAndResolvesSlideIt() async throws {
+        let repository = self.repository(touchInterval: 0)
+        let issued = try await repository.create(self.newSession(idle: 1000, absolute: 10_000))
+        for _ in 0..<3 {
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(try await repository.resolve(issued.token) != nil)  // each resolve slides the deadline
+        }
+        try await Task.sleep(for: .milliseconds(1300))
+        #expect(try await repository.resolve(issued.token) == nil)
+        #expect(try await self.redis.exists([RedisArgument(KeyLayout(prefix: self.prefix).sessionKey(issued.token.handle))]) == 0)
+    }
+
+    @Test func absoluteTimeoutEndsAnActiveSession() async throws {
+        let repository = self.repository(touchInterval: 0)
+        let issued = try await repository.create(self.newSession(idle: 1000, absolute: 1500))
+        let key = RedisArgument(KeyLayout(prefix: self.prefix).sessionKey(issued.token.handle))
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(try await repository.resolve(issued.token) != nil)
+        // The slide is capped: the key's TTL never passes the absolute deadline.
+        let ttl = try await self.redis.pttl(key)
+        #expect(ttl > 0 && ttl <= 700)
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(try await repository.resolve(issued.token) == nil)
+    }
+
+    @Test func everyKeyHasATTLWithinTheAbsoluteDeadline() async throws {
+        let repository = self.repository(maximumPerUser: 5)
+        for index in 0..<8 { _ = try await repository.create(self.newSession("user-\(index % 3)", idle: 30_000, absolute: 60_000)) }
+        let keys = try await self.keys()
+        #expect(keys.count == 8 + 3)
+        for key in keys {
+            let ttl = try await self.redis.pttl(RedisArgument(key))
+            #expect(ttl > 0 && ttl <= 60_000, "\(key) has TTL \(ttl)")
+        }
+    }
+
+    @Test func resolveTouchesAreThrottled() async throws {
+        let repository = self.repository(touchInterval: 60_000)
+        let issued = try await repository.create(self.newSession())
+        let key = RedisArgument(KeyLayout(prefix: self.prefix).sessionKey(issued.token.handle))
+        let before = try await self.redis.get(key)
+        try await Task.sleep(for: .milliseconds(20))
+        for _ in 0..<10 { _ = try await repository.resolve(issued.token) }
+        #expect(try await self.redis.get(key) == before)  // no write within the touch interval
+    }
+
+    @Test func nothingAtRestContainsAToken() async throws {
+        let repository = self.repository()
+        var tokens: [String] = []
+        for index in 0..<20 {
+            let issued = try await repository.create(self.newSession("user-\(index % 4)"))
+            tokens.append(issued.token.value)
+            if index % 5 == 0, let rotated = try await repository.rotate(issued.token) { tokens.append(rotated.token.value) }
+        }
+        var dump = ""
+        for key in try await self.keys() {
+            dump += key + "\n"
+            let type = try await self.redis.send("TYPE", RedisArgument(key)).string
+            if type == "string" {
+                dump += try await self.redis.get(RedisArgument(key)).map { String(buffer: $0) } ?? ""
+            } else {
+                dump += try await self.redis.zrange(RedisArgument(key), start: 0, stop: -1).compactMap(\.string).joined(separator: "\n")
+            }
+        }
+        #expect(!dump.isEmpty)
+        for token in tokens {
+            #expect(!dump.contains(token))
+            // Not even the random part alone.
+            #expect(!dump.contains(token.dropFirst(SlotTag.length).prefix(16)))
+        }
+    }
+
+    @Test func evictionRemovesExactlyTheOldest() async throws {
+        let repository = self.repository(maximumPerUser: 3)
+        var issued: [IssuedSession] = []
+        // Several creates within one millisecond must still be ordered.
+        for _ in 0..<6 { issued.append(try await repository.create(self.newSession("dave"))) }
+        #expect(issued.map(\.evicted) == [0, 0, 0, 1, 1, 1])
+        for (index, session) in issued.enumerated() {
+            let alive = try await repository.resolve(session.token) != nil
+            #expect(alive == (index >= 3), "session \(index)")
+        }
+        #expect(try await repository.sessions(ofUser: "dave").map(\.handle) == issued[3...].reversed().map(\.token.handle))
+    }
+
+    @Test func concurrentResolvesNeverResurrectADestroyedSession() async throws {
+        let repository = self.repository(touchInterval: 0)
+        for _ in 0..<5 {
+            let issued = try await repository.create(self.newSession())
+            let destroyedAt = LockedBox<ContinuousClock.Instant?>(nil)
+            let lateHits = LockedBox(0)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<100 {
+                    group.addTask {
+                        let started = ContinuousClock.now
+                        let found = try await repository.resolve(issued.token) != nil
+                        let destroyed = destroyedAt.withLock { $0 }
+                        // A resolve that began after the destroy was acknowledged must not find the session.
+                        if found, let destroyed, destroyed < started { lateHits.withLock { $0 += 1 } }
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(1))
+                    #expect(try await repository.destroy(issued.token))
+                    destroyedAt.withLock { $0 = .now }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await repository.resolve(issued.token) == nil)
+            #expect(try await self.keys().filter { $0.contains(":s:") }.isEmpty)
+            #expect(lateHits.withLock { $0 } == 0)
+        }
+    }
+
+    @Test func purgeDestroysEverySessionCreatedBeforeIt() async throws {
+        let repository = self.repository()
+        let acknowledged = LockedBox<[(SessionToken, ContinuousClock.Instant)]>([])
+        let purgeStarted = LockedBox<ContinuousClock.Instant?>(nil)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<10 {
+                group.addTask {
+                    for _ in 0..<20 {
+                        let issued = try await repository.create(self.newSession("erin"))
+                        acknowledged.withLock { $0.append((issued.token, .now)) }
+                    }
+                }
+            }
+            group.addTask {
+                // Purge once some creates have been acknowledged and while more are in flight.
+                while acknowledged.withLock({ $0.count }) < 30 { try await Task.sleep(for: .milliseconds(1)) }
+                purgeStarted.withLock { $0 = .now }
+                _ = try await repository.purge(user: "erin", except: nil)
+            }
+            try await group.waitForAll()
+        }
+        let start = try #require(purgeStarted.withLock { $0 })
+        let before = acknowledged.withLock { $0 }.filter { $0.1 < start }
+        #expect(!before.isEmpty)
+        for (token, _) in before {
+            #expect(try await repository.resolve(token) == nil)
+        }
+        // The index knows exactly the survivors.
+        var alive = Set<SessionHandle>()
+        for (token, _) in acknowledged.withLock({ $0 }) where try await repository.resolve(token) != nil {
+            alive.insert(token.handle)
+        }
+        #expect(Set(try await repository.sessions(ofUser: "erin").map(\.handle)) == alive)
+        #expect(try await repository.purge(user: "erin", except: nil) == alive.count)
+    }
+
+    @Test func corruptRecordsReadAsAbsent() async throws {
+        let repository = self.repository()
+        let layout = KeyLayout(prefix: self.prefix)
+        let corruptions: [[UInt8]] = [
+            Array("garbage".utf8),
+            Array("S9".utf8) + Array(repeating: 48, count: 120),
+            [],
+            Array(repeating: 0xFF, count: 300),
+        ]
+        for bytes in corruptions {
+            let issued = try await repository.create(self.newSession())
+            let key = RedisArgument(layout.sessionKey(issued.token.handle))
+            try await self.redis.send("SET", key, RedisArgument(bytes: bytes), "KEEPTTL")
+            #expect(try await repository.resolve(issued.token) == nil)
+            #expect(try await repository.update(issued.token, expectedVersion: nil) { _ in Array("{}".utf8) } == nil)
+        }
+        // Truncated record.
+        let issued = try await repository.create(self.newSession())
+        let key = RedisArgument(layout.sessionKey(issued.token.handle))
+        let whole = try #require(try await self.redis.get(key))
+        try await self.redis.send("SET", key, RedisArgument(bytes: Array(whole.readableBytesView.dropLast(3))), "KEEPTTL")
+        #expect(try await repository.resolve(issued.token) == nil)
+        // Wrong type under the key.
+        let other = try await repository.create(self.newSession())
+        let otherKey = RedisArgument(layout.sessionKey(other.token.handle))
+        try await self.redis.delete([otherKey])
+        try await self.redis.zadd(otherKey, score: 1, member: "x")
+        await #expect(throws: SessionStoreError.self) { try await repository.resolve(other.token) }
+        try await self.redis.delete([otherKey])
+    }
+
+    @Test func scriptsSurviveAScriptCacheFlush() async throws {
+        let repository = self.repository()
+        try await self.redis.send("SCRIPT", "FLUSH")
+        let issued = try await repository.create(self.newSession())
+        try await self.redis.send("SCRIPT", "FLUSH")
+        #expect(try await repository.resolve(issued.token) != nil)
+    }
+}
