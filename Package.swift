@@ -14,6 +14,9 @@ let package = Package(
         .library(name: "RedisWire", targets: ["RedisWire"]),
         .library(name: "SessionCore", targets: ["SessionCore"]),
         .library(name: "SessionServer", targets: ["SessionServer"]),
+        .library(name: "SessionClient", targets: ["SessionClient"]),
+        .library(name: "SessionClientHummingbird", targets: ["SessionClientHummingbird"]),
+        .executable(name: "sessionctl", targets: ["sessionctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
@@ -27,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.3.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
     ],
     targets: [
         .systemLibrary(
@@ -79,6 +83,49 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "SessionClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SessionClientHummingbird",
+            dependencies: [
+                "SessionClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "sessionctl",
+            dependencies: [
+                "SessionClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "example-login",
+            dependencies: ["SessionClient", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Examples/LoginService",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "example-orders",
+            dependencies: ["SessionClient", "SessionClientHummingbird", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Examples/OrdersService",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ClientBenchmark",
+            dependencies: ["SessionClient"],
+            path: "Benchmarks/ClientBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "RedisBenchmark",
             dependencies: [
@@ -115,6 +162,17 @@ let package = Package(
         .testTarget(
             name: "SessionIntegrationTests",
             dependencies: [
+                "SessionServer",
+                "RedisTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SessionClientTests",
+            dependencies: [
+                "SessionClient",
+                "SessionClientHummingbird",
                 "SessionServer",
                 "RedisTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -134,3 +134,58 @@ public final class LockedBox<Value>: @unchecked Sendable {
         return try body(&self.value)
     }
 }
+
+/// Runs a program to completion off the cooperative thread pool and returns its exit status and output.
+public func runProgram(_ arguments: [String], standardInput: String = "", environment: [String: String] = [:]) async -> (status: Int32, output: String, error: String) {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(returning: runProgramBlocking(arguments, standardInput: standardInput, environment: environment))
+        }
+    }
+}
+
+private func runProgramBlocking(_ arguments: [String], standardInput: String, environment: [String: String]) -> (Int32, String, String) {
+    var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
+    guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { return (-1, "", "pipe failed") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+    for fd in [inPipe[1], outPipe[0], errPipe[0], inPipe[0], outPipe[1], errPipe[1]] { posix_spawn_file_actions_addclose(&actions, fd) }
+    var merged = ProcessInfo.processInfo.environment
+    for (key, value) in environment { merged[key] = value }
+    let argv = arguments.map { strdup($0) } + [nil]
+    let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+        for pointer in argv { free(pointer) }
+        for pointer in envp { free(pointer) }
+    }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+    close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
+    guard spawned == 0 else {
+        close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
+        return (-1, "", "spawn failed: \(spawned)")
+    }
+    _ = standardInput.withCString { write(inPipe[1], $0, strlen($0)) }
+    close(inPipe[1])
+    func readAll(_ fd: Int32) -> String {
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count <= 0 { break }
+            data.append(contentsOf: buffer[0..<count])
+        }
+        close(fd)
+        return String(decoding: data, as: UTF8.self)
+    }
+    let output = readAll(outPipe[0])
+    let error = readAll(errPipe[0])
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
+    return (exitStatus, output, error)
+}

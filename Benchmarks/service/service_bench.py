@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""sessiond benchmark driver: run by scripts/bench-service.sh with sessiond and Redis already up.
+
+Everything is measured in one run on one machine; rounds alternate so drift hits all sides alike.
+Prints a Markdown report on stdout.
+"""
+import http.client, json, os, re, statistics, subprocess, sys, time
+
+HOST, PORT = "127.0.0.1", int(os.environ.get("SESSIOND_PORT", "8090"))
+REDIS_PORT = os.environ.get("REDIS_PORT", "6400")
+KEY = os.environ["API_KEY"]
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
+DURATION = os.environ.get("DURATION", "8s")
+WORK = os.environ.get("WORK_DIR", ".run/bench")
+os.makedirs(WORK, exist_ok=True)
+
+
+def redis(*args):
+    return subprocess.run(["redis-cli", "-p", REDIS_PORT, *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def used_memory():
+    return int(re.search(r"used_memory:(\d+)", redis("info", "memory")).group(1))
+
+
+def create_sessions(count, user_for=lambda i: f"user-{i}", data_bytes=40):
+    conn = http.client.HTTPConnection(HOST, PORT)
+    tokens = []
+    body_data = "x" * data_bytes
+    for i in range(count):
+        body = json.dumps({"user_id": user_for(i), "data": {"v": body_data}})
+        conn.request("POST", "/v1/sessions", body, {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+        response = conn.getresponse()
+        payload = response.read()
+        assert response.status == 201, (response.status, payload[:200])
+        tokens.append(json.loads(payload)["token"])
+    conn.close()
+    return tokens
+
+
+def wrk(path, script=None, connections=50, duration=DURATION, env=None):
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--latency"]
+    if script:
+        command += ["-s", script]
+    command.append(f"http://{HOST}:{PORT}{path}")
+    output = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    def pct(p):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)\b", output)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = int(non2xx.group(1)) if non2xx else 0
+    if errors:
+        sys.exit(f"wrk {path}: {errors} non-2xx responses: the benchmark would be measuring errors\n{output}")
+    return rps, pct(50), pct(99)
+
+
+def redis_benchmark():
+    line = subprocess.run(["redis-benchmark", "-p", REDIS_PORT, "-t", "get", "-c", "50", "-n", "200000", "--csv"],
+                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    fields = [f.strip('"') for f in line.split(",")]
+    return float(fields[1]), float(fields[4]), float(fields[6])
+
+
+def med(values):
+    return statistics.median(values)
+
+
+def table(rows):
+    out = ["| what (50 connections) | req/s (median) | p50 ms | p99 ms |", "|---|---|---|---|"]
+    for name, samples in rows:
+        out.append(f"| {name} | {med([s[0] for s in samples]):,.0f} | {med([s[1] for s in samples]):.3f} | {med([s[2] for s in samples]):.3f} |")
+    return "\n".join(out)
+
+
+class Report(list):
+    """Prints each line as soon as it is known, so a long run shows progress."""
+    def append(self, line):
+        print(line, flush=True)
+        super().append(line)
+
+
+def main():
+    report = Report()
+    redis("flushall")
+    tokens = create_sessions(1000)
+    tokens_file = os.path.join(WORK, "tokens.txt")
+    with open(tokens_file, "w") as f:
+        f.write("\n".join(tokens) + "\n")
+    env = {"TOKENS_FILE": tokens_file, "API_KEY": KEY}
+    script_dir = os.path.dirname(os.path.abspath(__file__))
+
+    health, resolve, rb = [], [], []
+    for _ in range(ROUNDS):
+        health.append(wrk("/healthz"))
+        resolve.append(wrk("/v1/session", os.path.join(script_dir, "resolve.lua"), env=env))
+        rb.append(redis_benchmark())
+    creates = []
+    for round_index in range(ROUNDS):
+        creates.append(wrk("/v1/sessions", os.path.join(script_dir, "create.lua"), duration="5s",
+                           env={**env, "RUN_ID": f"c{round_index}", "DATA_BYTES": "200"}))
+    r, h, b, c = med([x[0] for x in resolve]), med([x[0] for x in health]), med([x[0] for x in rb]), med([x[0] for x in creates])
+    report.append("### Throughput and latency (1,000 sessions stored)\n")
+    report.append(table([("GET /healthz (HTTP floor)", health), ("GET /v1/session (resolve)", resolve),
+                         ("redis-benchmark -t get -c 50 -n 200000", rb), ("POST /v1/sessions (create, 200 B data)", creates)]))
+    report.append("")
+    report.append(f"- resolve / healthz: **{r / h:.2f}×** (target ≥ 0.75×)")
+    report.append(f"- resolve / redis-benchmark GET: **{r / b:.2f}×** (target ≥ 0.40×)")
+    report.append(f"- resolve p99: **{med([x[2] for x in resolve]):.2f} ms** (target ≤ 5 ms)")
+    report.append(f"- create / resolve: **{c / r:.2f}×** (target ≥ 0.5×)")
+
+    # Purge of a user with 1,000 sessions.
+    purge_ms = []
+    for round_index in range(5):
+        create_sessions(1000, user_for=lambda i: f"bulk-{round_index}")
+        conn = http.client.HTTPConnection(HOST, PORT)
+        started = time.perf_counter()
+        conn.request("DELETE", f"/v1/users/bulk-{round_index}/sessions", headers={"Authorization": f"Bearer {KEY}"})
+        response = conn.getresponse()
+        payload = json.loads(response.read())
+        purge_ms.append((time.perf_counter() - started) * 1000)
+        assert payload["destroyed"] == 1000, payload
+        conn.close()
+    report.append(f"- purge of a user with 1,000 sessions: **{med(purge_ms):.1f} ms** median of 5 (target ≤ 50 ms)")
+
+    # Memory per session vs plain SET of the same bytes.
+    redis("flushall")
+    redis("config", "set", "save", "")
+    base = used_memory()
+    count = 100_000
+    created = 0
+    # Exact count: 100,000 creates through the API, 5 sessions per user, 200 bytes of data each.
+    conn = http.client.HTTPConnection(HOST, PORT)
+    data = "x" * 192
+    for i in range(count):
+        body = '{"user_id":"mem-%d","data":{"v":"%s"}}' % (i // 5, data)
+        conn.request("POST", "/v1/sessions", body, {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+        response = conn.getresponse(); response.read()
+        assert response.status == 201
+        created += 1
+    conn.close()
+    session_bytes = (used_memory() - base) / created
+    sample_key = ""
+    while ":s:" not in sample_key:
+        sample_key = redis("randomkey")
+    key_length = len(sample_key)
+    redis("flushall")
+    base = used_memory()
+    with open(os.path.join(WORK, "set.resp"), "wb") as f:
+        value = b"v" * 200
+        for i in range(count):
+            key = (b"k" * (key_length - 8)) + b"%08d" % i
+            f.write(b"*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$2\r\nEX\r\n$4\r\n3600\r\n" % (len(key), key, len(value), value))
+    with open(os.path.join(WORK, "set.resp"), "rb") as f:
+        subprocess.run(["redis-cli", "-p", REDIS_PORT, "--pipe"], stdin=f, capture_output=True, check=True)
+    set_bytes = (used_memory() - base) / count
+    report.append(f"- Redis memory per session (100,000 sessions, 5 per user, 200 B data): **{session_bytes:.0f} B** vs "
+                  f"plain `SET key value EX` ({key_length}-byte key, 200-byte value): {set_bytes:.0f} B → **{session_bytes / set_bytes:.2f}×** (target ≤ 1.6×)")
+
+    # Resolve with 1,000 vs 1,000,000 sessions stored.
+    redis("flushall")
+    small = create_sessions(1000)
+    with open(tokens_file, "w") as f:
+        f.write("\n".join(small) + "\n")
+    few = [wrk("/v1/session", os.path.join(script_dir, "resolve.lua"), env=env) for _ in range(2)]
+    # Records are written by the create script (server clock, checksums), so the API creates them:
+    # wrk POSTs until the session count passes the mark.
+    target = 1_000_000
+    while int(redis("dbsize")) < target * 2:  # one session key + one index key per user
+        wrk("/v1/sessions", os.path.join(script_dir, "create.lua"), duration="20s", connections=50,
+            env={**env, "RUN_ID": f"fill{time.time_ns()}", "DATA_BYTES": "40"})
+    many = [wrk("/v1/session", os.path.join(script_dir, "resolve.lua"), env=env) for _ in range(2)]
+    stored = int(redis("dbsize")) // 2
+    f_rps, m_rps = med([x[0] for x in few]), med([x[0] for x in many])
+    report.append(f"- resolve with 1,000 sessions stored: {f_rps:,.0f} req/s; with {stored:,} stored: {m_rps:,.0f} req/s "
+                  f"→ difference **{abs(m_rps - f_rps) / f_rps * 100:.1f} %** (target within 10 %)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+// Example: the login service. Checks a demo user's password, creates the session in sessiond,
+// hands the browser the cookie, and logs out. Env: SESSIOND_URL, SESSIOND_API_KEY, LOGIN_LISTEN.
+import Foundation
+import Hummingbird
+import Logging
+import SessionClient
+
+@main
+struct LoginService {
+    /// Demo accounts: user id → (password, display name, roles). A real service checks a user store.
+    static let users: [String: (password: String, name: String, roles: [String])] = [
+        "alice": ("wonderland", "Alice", ["customer", "admin"]),
+        "bob": ("builder", "Bob", ["customer"]),
+    ]
+
+    struct Credentials: Decodable {
+        let username: String
+        let password: String
+    }
+
+    struct Claims: Codable {
+        let name: String
+        let roles: [String]
+    }
+
+    static func main() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let listen = environment["LOGIN_LISTEN"] ?? "127.0.0.1:8081"
+        let parts = listen.split(separator: ":")
+        let client = SessionClient(
+            configuration: .init(
+                baseURL: environment["SESSIOND_URL"] ?? "http://127.0.0.1:8080",
+                apiKey: environment["SESSIOND_API_KEY"] ?? ""
+            )
+        )
+        let router = Router()
+        router.post("login") { request, context -> Response in
+            let credentials = try await request.decode(as: Credentials.self, context: context)
+            guard let user = Self.users[credentials.username], user.password == credentials.password else {
+                return Self.json(.unauthorized, #"{"error":{"code":"invalid_credentials","message":"wrong user name or password"}}"#)
+            }
+            let issued: IssuedSession
+            do {
+                issued = try await client.create(
+                    userID: credentials.username,
+                    data: Claims(name: user.name, roles: user.roles),
+                    ip: request.headers[.init("X-Forwarded-For")!],
+                    userAgent: request.headers[.userAgent]
+                )
+            } catch {
+                return Self.json(.serviceUnavailable, #"{"error":{"code":"session_unavailable","message":"try again shortly"}}"#)
+            }
+            var response = Self.json(.ok, #"{"user":"\#(credentials.username)","handle":"\#(issued.session.handle)"}"#)
+            response.headers[.setCookie] = issued.setCookie
+            return response
+        }
+        router.post("logout") { request, _ -> Response in
+            let cookies = request.headers[values: .cookie].joined(separator: "; ")
+            if let token = SessionClient.cookieValue(named: client.configuration.cookieName, in: cookies) {
+                try? await client.destroy(token: token)
+            }
+            var response = Response(status: .noContent)
+            response.headers[.setCookie] = "\(client.configuration.cookieName)=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"
+            return response
+        }
+        router.get("healthz") { _, _ in Self.json(.ok, #"{"status":"ok"}"#) }
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(String(parts[0]), port: Int(parts[1]) ?? 8081), serverName: nil),
+            logger: Logger(label: "login-service")
+        )
+        try await app.runService()
+        try await client.shutdown()
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+
+/// A session as sessiond returns it. `data` is kept as raw JSON; decode it with ``data(as:)``.
+public struct Session: Sendable, Hashable {
+    /// The non-secret handle (what admins use).
+    public let handle: String
+    /// The user id.
+    public let userID: String
+    /// Creation time.
+    public let createdAt: Date
+    /// When the idle deadline was last slid.
+    public let lastSeenAt: Date
+    /// When the session ends unless used again.
+    public let idleExpiresAt: Date
+    /// Absolute deadline.
+    public let expiresAt: Date
+    /// Incremented by every update (the `ETag`).
+    public let version: Int
+    /// Client IP recorded at creation, if any.
+    public let ip: String?
+    /// User agent recorded at creation, if any.
+    public let userAgent: String?
+    /// The session object's JSON as received (holds `data`).
+    public let json: Data
+
+    /// Decodes the session's `data` object into `type`.
+    public func data<T: Decodable>(as type: T.Type = T.self) throws -> T {
+        try JSONDecoder().decode(DataEnvelope<T>.self, from: self.json).data
+    }
+
+    /// The instant the cached copy of this session stops being usable: the earlier of its deadlines.
+    var usableUntil: Date { min(self.idleExpiresAt, self.expiresAt) }
+
+    init(json: Data) throws {
+        let wire = try JSONDecoder().decode(Wire.self, from: json)
+        guard let created = RFC3339.parse(wire.created_at), let lastSeen = RFC3339.parse(wire.last_seen_at),
+            let idle = RFC3339.parse(wire.idle_expires_at), let expires = RFC3339.parse(wire.expires_at)
+        else {
+            throw SessionClientError(.invalidResponse, message: "malformed timestamp in session")
+        }
+        self.handle = wire.handle
+        self.userID = wire.user_id
+        self.createdAt = created
+        self.lastSeenAt = lastSeen
+        self.idleExpiresAt = idle
+        self.expiresAt = expires
+        self.version = wire.version
+        self.ip = wire.metadata?.ip
+        self.userAgent = wire.metadata?.user_agent
+        self.json = json
+    }
+
+    private struct Wire: Decodable {
+        struct Metadata: Decodable {
+            let ip: String?
+            let user_agent: String?
+        }
+        let handle: String
+        let user_id: String
+        let created_at: String
+        let last_seen_at: String
+        let idle_expires_at: String
+        let expires_at: String
+        let version: Int
+        let metadata: Metadata?
+    }
+
+    private struct DataEnvelope<T: Decodable>: Decodable {
+        let data: T
+    }
+}
+
+/// A session with a newly issued token (create and rotate).
+public struct IssuedSession: Sendable {
+    /// The token: hand it to the browser (``setCookie``) and forget it.
+    public let token: String
+    /// The session.
+    public let session: Session
+    /// A ready `Set-Cookie` header value.
+    public let setCookie: String
+}
+
+/// Parses sessiond's RFC 3339 UTC timestamps (`2026-11-29T03:46:57.123Z`) without a formatter.
+enum RFC3339 {
+    static func parse(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes[4] == 45, bytes[7] == 45, bytes[10] == 84, bytes[13] == 58, bytes[16] == 58, bytes.last == 90 else {
+            return nil
+        }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                let byte = bytes[index]
+                guard byte >= 48, byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+        else { return nil }
+        var millis = 0
+        if bytes[19] == 46 {
+            guard bytes.count == 24, let fraction = number(20..<23) else { return nil }
+            millis = fraction
+        }
+        // days_from_civil (Howard Hinnant).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        let seconds = Double(days * 86_400 + hour * 3600 + minute * 60 + second) + Double(millis) / 1000
+        return Date(timeIntervalSince1970: seconds)
+    }
+}

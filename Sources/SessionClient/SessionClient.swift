@@ -1,0 +1,283 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The thin client a microservice links to turn a cookie into a session in one call.
+///
+/// ```swift
+/// try await SessionClient.withSessionClient(configuration: .init(baseURL: "http://sessiond:8080", apiKey: key)) { client in
+///     if let session = try await client.resolve(cookieHeader: request.headers["Cookie"]) { … }
+/// }
+/// ```
+/// `nil` means "no valid session"; a thrown ``SessionClientError`` means "cannot tell" (fail closed).
+public final class SessionClient: Sendable {
+    /// The configuration in use.
+    public let configuration: SessionClientConfiguration
+    private let http: HTTPClient
+    private let cache: NearCache?
+    private let authorization: String
+
+    /// A client with its own keep-alive connection pool. Call ``shutdown()`` when done.
+    public init(configuration: SessionClientConfiguration) {
+        self.configuration = configuration
+        var httpConfiguration = HTTPClient.Configuration()
+        httpConfiguration.timeout = .init(connect: .nanoseconds(Self.nanoseconds(configuration.timeouts.connect)))
+        httpConfiguration.connectionPool = .init(
+            idleTimeout: .seconds(55),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maximumConnections
+        )
+        httpConfiguration.decompression = .disabled
+        httpConfiguration.redirectConfiguration = .disallow
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        self.cache = configuration.nearCache.map { NearCache(capacity: $0.capacity, timeToLive: $0.timeToLive) }
+        self.authorization = "Bearer \(configuration.apiKey)"
+    }
+
+    /// Runs `body` with a client and shuts it down afterwards.
+    public static func withSessionClient<Result: Sendable>(
+        configuration: SessionClientConfiguration,
+        _ body: (SessionClient) async throws -> Result
+    ) async throws -> Result {
+        let client = SessionClient(configuration: configuration)
+        do {
+            let result = try await body(client)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    /// Closes the connection pool.
+    public func shutdown() async throws {
+        try await self.http.shutdown()
+    }
+
+    /// Sessions held by the near-cache (0 without one).
+    var cachedSessionCount: Int { self.cache?.count ?? 0 }
+
+    // MARK: Resolve (the hot path)
+
+    /// The session of the configured cookie in a `Cookie` header; `nil` if there is no cookie or no valid session.
+    public func resolve(cookieHeader: String?) async throws -> Session? {
+        guard let cookieHeader, let token = Self.cookieValue(named: self.configuration.cookieName, in: cookieHeader) else { return nil }
+        return try await self.resolve(token: token)
+    }
+
+    /// The session of `token`; `nil` if there is no valid session.
+    public func resolve(token: String) async throws -> Session? {
+        if let cache, let hit = cache.get(token) { return hit }
+        var request = self.request("/v1/session", method: .GET)
+        request.headers.add(name: "X-Session-Token", value: token)
+        let (status, body) = try await self.execute(request)
+        switch status {
+        case 200:
+            let session = try Self.decodeSession(body)
+            self.cache?.put(token, session)
+            return session
+        case 404:
+            return nil
+        default:
+            throw Self.error(status: status, body: body)
+        }
+    }
+
+    // MARK: Write operations
+
+    /// Creates a session for `userID` with `data` (any Encodable object).
+    public func create(
+        userID: String,
+        data: some Encodable = [String: String](),
+        idleTimeout: Duration? = nil,
+        absoluteTimeout: Duration? = nil,
+        ip: String? = nil,
+        userAgent: String? = nil
+    ) async throws -> IssuedSession {
+        let body = CreateBody(
+            user_id: userID,
+            data: data,
+            idle_timeout: idleTimeout.map { $0.components.seconds },
+            absolute_timeout: absoluteTimeout.map { $0.components.seconds },
+            metadata: ip == nil && userAgent == nil ? nil : CreateMetadata(ip: ip, user_agent: userAgent)
+        )
+        var request = self.request("/v1/sessions", method: .POST)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+        let (status, responseBody) = try await self.execute(request)
+        guard status == 201 else { throw Self.error(status: status, body: responseBody) }
+        return try Self.decodeIssued(responseBody)
+    }
+
+    /// Applies a JSON merge patch to the session's `data`; `nil` when there is no valid session.
+    /// With `expectedVersion`, throws ``SessionClientError/Code/versionMismatch`` if the session changed.
+    public func update(token: String, mergePatch: some Encodable, expectedVersion: Int? = nil) async throws -> Session? {
+        var request = self.request("/v1/session", method: .PATCH)
+        request.headers.add(name: "X-Session-Token", value: token)
+        request.headers.add(name: "Content-Type", value: "application/merge-patch+json")
+        if let expectedVersion { request.headers.add(name: "If-Match", value: "\"\(expectedVersion)\"") }
+        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(mergePatch)))
+        let (status, body) = try await self.execute(request)
+        self.cache?.remove(token)
+        switch status {
+        case 200: return try Self.decodeSession(body)
+        case 404: return nil
+        default: throw Self.error(status: status, body: body)
+        }
+    }
+
+    /// Moves the session to a new token (the old one dies at once); `nil` when there is no valid session.
+    public func rotate(token: String) async throws -> IssuedSession? {
+        var request = self.request("/v1/session/rotate", method: .POST)
+        request.headers.add(name: "X-Session-Token", value: token)
+        let (status, body) = try await self.execute(request)
+        self.cache?.remove(token)
+        switch status {
+        case 200: return try Self.decodeIssued(body)
+        case 404: return nil
+        default: throw Self.error(status: status, body: body)
+        }
+    }
+
+    /// Destroys the session (logout). Idempotent.
+    public func destroy(token: String) async throws {
+        var request = self.request("/v1/session", method: .DELETE)
+        request.headers.add(name: "X-Session-Token", value: token)
+        self.cache?.remove(token)
+        let (status, body) = try await self.execute(request)
+        guard status == 204 else { throw Self.error(status: status, body: body) }
+    }
+
+    // MARK: Admin
+
+    /// The user's live sessions, newest first.
+    public func sessions(ofUser userID: String) async throws -> [Session] {
+        let (status, body) = try await self.execute(self.request("/v1/users/\(Self.pathComponent(userID))/sessions", method: .GET))
+        guard status == 200 else { throw Self.error(status: status, body: body) }
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let list = object["sessions"] as? [Any] else {
+            throw SessionClientError(.invalidResponse, status: status, message: "malformed session list")
+        }
+        return try list.map { try Session(json: JSONSerialization.data(withJSONObject: $0)) }
+    }
+
+    /// Destroys all of the user's sessions except `except` (a handle); how many were destroyed.
+    public func purge(user userID: String, except: String? = nil) async throws -> Int {
+        var path = "/v1/users/\(Self.pathComponent(userID))/sessions"
+        if let except { path += "?except=\(Self.pathComponent(except))" }
+        let (status, body) = try await self.execute(self.request(path, method: .DELETE))
+        guard status == 200 else { throw Self.error(status: status, body: body) }
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let count = object["destroyed"] as? Int else {
+            throw SessionClientError(.invalidResponse, status: status, message: "malformed purge reply")
+        }
+        return count
+    }
+
+    /// Destroys one session by handle; whether it existed.
+    public func destroy(handle: String) async throws -> Bool {
+        let (status, body) = try await self.execute(self.request("/v1/sessions/\(Self.pathComponent(handle))", method: .DELETE))
+        switch status {
+        case 204: return true
+        case 404: return false
+        default: throw Self.error(status: status, body: body)
+        }
+    }
+
+    /// Whether sessiond is ready (its store answers).
+    public func isReady() async throws -> Bool {
+        let (status, _) = try await self.execute(self.request("/readyz", method: .GET))
+        return status == 200
+    }
+
+    // MARK: Plumbing
+
+    private func request(_ path: String, method: HTTPMethod) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: self.configuration.baseURL + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: self.authorization)
+        return request
+    }
+
+    private func execute(_ request: HTTPClientRequest) async throws -> (Int, Data) {
+        do {
+            let response = try await self.http.execute(request, timeout: .nanoseconds(Self.nanoseconds(self.configuration.timeouts.request)))
+            let body = try await response.body.collect(upTo: 8 << 20)
+            return (Int(response.status.code), Data(body.readableBytesView))
+        } catch let error as SessionClientError {
+            throw error
+        } catch {
+            throw SessionClientError(.unavailable, message: "sessiond unreachable: \(type(of: error)) \(error)")
+        }
+    }
+
+    private static func decodeSession(_ body: Data) throws -> Session {
+        do {
+            return try Session(json: body)
+        } catch let error as SessionClientError {
+            throw error
+        } catch {
+            throw SessionClientError(.invalidResponse, status: 200, message: "malformed session")
+        }
+    }
+
+    private static func decodeIssued(_ body: Data) throws -> IssuedSession {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+            let token = object["token"] as? String, let setCookie = object["set_cookie"] as? String,
+            let sessionObject = object["session"], let sessionJSON = try? JSONSerialization.data(withJSONObject: sessionObject)
+        else {
+            throw SessionClientError(.invalidResponse, message: "malformed issued session")
+        }
+        return IssuedSession(token: token, session: try self.decodeSession(sessionJSON), setCookie: setCookie)
+    }
+
+    static func error(status: Int, body: Data) -> SessionClientError {
+        let serverCode = ((try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["error"] as? [String: Any])?["code"] as? String
+        let message = "sessiond answered \(status)\(serverCode.map { " \($0)" } ?? "")"
+        switch status {
+        case 401: return SessionClientError(.unauthorized, status: status, serverCode: serverCode, message: message)
+        case 403: return SessionClientError(.forbidden, status: status, serverCode: serverCode, message: message)
+        case 404: return SessionClientError(.notFound, status: status, serverCode: serverCode, message: message)
+        case 409: return SessionClientError(.conflict, status: status, serverCode: serverCode, message: message)
+        case 412: return SessionClientError(.versionMismatch, status: status, serverCode: serverCode, message: message)
+        case 400, 413, 415: return SessionClientError(.invalidRequest, status: status, serverCode: serverCode, message: message)
+        case 500...: return SessionClientError(.unavailable, status: status, serverCode: serverCode, message: message)
+        default: return SessionClientError(.invalidResponse, status: status, serverCode: serverCode, message: message)
+        }
+    }
+
+    /// The value of cookie `name` in a `Cookie` header.
+    public static func cookieValue(named name: String, in header: String) -> String? {
+        for pair in header.split(separator: ";") {
+            let trimmed = pair.drop { $0 == " " }
+            guard let equals = trimmed.firstIndex(of: "="), trimmed[..<equals] == name else { continue }
+            var value = trimmed[trimmed.index(after: equals)...]
+            while value.last == " " { value = value.dropLast() }
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = value.dropFirst().dropLast() }
+            return value.isEmpty ? nil : String(value)
+        }
+        return nil
+    }
+
+    private static func pathComponent(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    }
+}
+
+private struct CreateMetadata: Encodable {
+    let ip: String?
+    let user_agent: String?
+}
+
+private struct CreateBody<D: Encodable>: Encodable {
+    let user_id: String
+    let data: D
+    let idle_timeout: Int64?
+    let absolute_timeout: Int64?
+    let metadata: CreateMetadata?
+}

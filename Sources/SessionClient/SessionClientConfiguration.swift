@@ -1,0 +1,61 @@
+import Foundation
+
+/// How a ``SessionClient`` reaches sessiond. Every property but the URL and key has a default.
+public struct SessionClientConfiguration: Sendable {
+    /// Timeouts.
+    public struct Timeouts: Sendable {
+        /// Connect timeout.
+        public var connect: Duration
+        /// Whole-request deadline.
+        public var request: Duration
+        /// Defaults: connect 250 ms, request 1 s.
+        public init(connect: Duration = .milliseconds(250), request: Duration = .seconds(1)) {
+            self.connect = connect
+            self.request = request
+        }
+    }
+
+    /// The optional in-process near-cache of resolved sessions.
+    public struct NearCache: Sendable {
+        /// Largest number of sessions kept (least recently used go first).
+        public var capacity: Int
+        /// How long a resolved session may be served without asking sessiond.
+        /// With the cache on, a logout elsewhere takes up to this long to be seen.
+        public var timeToLive: Duration
+        /// A cache of `capacity` entries living `timeToLive`.
+        public init(capacity: Int = 10_000, timeToLive: Duration = .seconds(1)) {
+            self.capacity = capacity
+            self.timeToLive = timeToLive
+        }
+    }
+
+    /// sessiond's base URL, e.g. `http://127.0.0.1:8080`.
+    public var baseURL: String
+    /// The API key sent as `Authorization: Bearer`.
+    public var apiKey: String
+    /// The session cookie's name (to pick it out of a `Cookie` header).
+    public var cookieName: String
+    /// Timeouts.
+    public var timeouts: Timeouts
+    /// Keep-alive connections per sessiond host.
+    public var maximumConnections: Int
+    /// Near-cache; `nil` (the default) means every resolve asks sessiond.
+    public var nearCache: NearCache?
+
+    /// A configuration with defaults.
+    public init(
+        baseURL: String,
+        apiKey: String,
+        cookieName: String = "__Host-sid",
+        timeouts: Timeouts = .init(),
+        maximumConnections: Int = 64,
+        nearCache: NearCache? = nil
+    ) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.apiKey = apiKey
+        self.cookieName = cookieName
+        self.timeouts = timeouts
+        self.maximumConnections = maximumConnections
+        self.nearCache = nearCache
+    }
+}

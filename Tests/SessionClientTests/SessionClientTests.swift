@@ -1,0 +1,133 @@
+import Foundation
+import RedisTestSupport
+import Testing
+
+@testable import SessionClient
+
+struct Claims: Codable, Equatable {
+    let name: String
+    let roles: [String]
+}
+
+@Suite struct SessionClientTests {
+    @Test func wholeLifecycleAgainstALiveSessiond() async throws {
+        try await LiveSessiond.run { url in
+            try await SessionClient.withSessionClient(configuration: .init(baseURL: url, apiKey: LiveSessiond.adminKey)) { client in
+                let issued = try await client.create(userID: "alice", data: Claims(name: "Alice", roles: ["admin"]), ip: "10.0.0.1")
+                #expect(issued.setCookie.hasPrefix("__Host-sid=\(issued.token);"))
+                #expect(issued.session.userID == "alice")
+                #expect(issued.session.ip == "10.0.0.1")
+
+                let resolved = try #require(try await client.resolve(cookieHeader: "a=1; __Host-sid=\(issued.token); b=2"))
+                #expect(try resolved.data(as: Claims.self) == Claims(name: "Alice", roles: ["admin"]))
+                #expect(resolved.expiresAt > resolved.idleExpiresAt)
+                #expect(try await client.resolve(cookieHeader: "other=1") == nil)
+                #expect(try await client.resolve(cookieHeader: nil) == nil)
+
+                let updated = try #require(try await client.update(token: issued.token, mergePatch: ["name": "Alice L."], expectedVersion: 1))
+                #expect(updated.version == 2)
+                #expect(try updated.data(as: Claims.self).name == "Alice L.")
+                await #expect(throws: SessionClientError.self) {
+                    try await client.update(token: issued.token, mergePatch: ["name": "x"], expectedVersion: 1)
+                }
+
+                let rotated = try #require(try await client.rotate(token: issued.token))
+                #expect(try await client.resolve(token: issued.token) == nil)
+                #expect(try await client.resolve(token: rotated.token)?.handle == rotated.session.handle)
+
+                let second = try await client.create(userID: "alice")
+                #expect(try await client.sessions(ofUser: "alice").map(\.handle) == [second.session.handle, rotated.session.handle])
+                #expect(try await client.purge(user: "alice", except: second.session.handle) == 1)
+                #expect(try await client.destroy(handle: second.session.handle))
+                #expect(try await client.destroy(handle: second.session.handle) == false)
+                #expect(try await client.resolve(token: second.token) == nil)
+                try await client.destroy(token: second.token)  // idempotent
+            }
+        }
+    }
+
+    @Test func authenticationFailuresAreTypedErrors() async throws {
+        try await LiveSessiond.run { url in
+            try await SessionClient.withSessionClient(configuration: .init(baseURL: url, apiKey: "wrong-key-0123456789")) { client in
+                do {
+                    _ = try await client.resolve(token: String(repeating: "A", count: 47))
+                    Issue.record("a wrong key resolved")
+                } catch let error as SessionClientError {
+                    #expect(error.code == .unauthorized)
+                    #expect(error.status == 401)
+                }
+            }
+            try await SessionClient.withSessionClient(configuration: .init(baseURL: url, apiKey: LiveSessiond.readerKey)) { client in
+                do {
+                    _ = try await client.create(userID: "x")
+                    Issue.record("a read-only key created a session")
+                } catch let error as SessionClientError {
+                    #expect(error.code == .forbidden)
+                }
+            }
+        }
+    }
+
+    @Test func stoppedSessiondIsATypedUnavailableErrorNotANil() async throws {
+        let closedPort = 6459
+        try await SessionClient.withSessionClient(configuration: .init(baseURL: "http://127.0.0.1:\(closedPort)", apiKey: "k")) { client in
+            do {
+                _ = try await client.resolve(token: String(repeating: "A", count: 47))
+                Issue.record("resolve against a stopped sessiond returned")
+            } catch let error as SessionClientError {
+                #expect(error.isUnavailable)
+            }
+        }
+    }
+
+    @Test func nearCacheServesWithinItsTTLAndNeverCachesMisses() async throws {
+        try await LiveSessiond.run { url in
+            let cacheConfiguration = SessionClientConfiguration(
+                baseURL: url, apiKey: LiveSessiond.adminKey, nearCache: .init(capacity: 2, timeToLive: .milliseconds(1500))
+            )
+            try await SessionClient.withSessionClient(configuration: .init(baseURL: url, apiKey: LiveSessiond.adminKey)) { plain in
+                try await SessionClient.withSessionClient(configuration: cacheConfiguration) { cached in
+                    let issued = try await plain.create(userID: "cache-user")
+                    #expect(try await cached.resolve(token: issued.token) != nil)
+                    // Logged out elsewhere: the cache may serve it until the TTL passes, never after.
+                    try await plain.destroy(token: issued.token)
+                    #expect(try await cached.resolve(token: issued.token) != nil)
+                    try await Task.sleep(for: .milliseconds(1700))
+                    #expect(try await cached.resolve(token: issued.token) == nil)
+
+                    // Misses are not cached.
+                    #expect(cached.cachedSessionCount == 0)
+                    #expect(try await cached.resolve(token: String(repeating: "B", count: 47)) == nil)
+                    #expect(cached.cachedSessionCount == 0)
+
+                    // Capacity is bounded (LRU).
+                    for _ in 0..<3 {
+                        let other = try await plain.create(userID: "cache-user")
+                        _ = try await cached.resolve(token: other.token)
+                    }
+                    #expect(cached.cachedSessionCount == 2)
+                }
+            }
+        }
+    }
+
+    @Test func nearCacheNeverServesPastTheIdleDeadline() async throws {
+        try await LiveSessiond.run { url in
+            let configuration = SessionClientConfiguration(
+                baseURL: url, apiKey: LiveSessiond.adminKey, nearCache: .init(capacity: 10, timeToLive: .seconds(60))
+            )
+            try await SessionClient.withSessionClient(configuration: configuration) { cached in
+                let issued = try await cached.create(userID: "short", idleTimeout: .seconds(1))
+                #expect(try await cached.resolve(token: issued.token) != nil)
+                try await Task.sleep(for: .milliseconds(1300))
+                #expect(try await cached.resolve(token: issued.token) == nil)
+            }
+        }
+    }
+
+    @Test func timestampsParse() {
+        #expect(RFC3339.parse("1970-01-01T00:00:01.500Z")?.timeIntervalSince1970 == 1.5)
+        #expect(RFC3339.parse("2000-02-29T12:00:00Z")?.timeIntervalSince1970 == 951_825_600)
+        #expect(RFC3339.parse("garbage") == nil)
+    }
+}

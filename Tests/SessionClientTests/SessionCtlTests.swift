@@ -1,0 +1,76 @@
+import Foundation
+import RedisTestSupport
+import SessionClient
+import Testing
+
+/// `sessionctl` end to end: the built binary, spawned, against a live sessiond.
+@Suite struct SessionCtlTests {
+    static var binary: String { LiveSessiond.packageRoot.appendingPathComponent(".build/debug/sessionctl").path }
+
+    func run(_ arguments: [String], url: String, key: String? = LiveSessiond.adminKey, stdin: String = "") async -> (status: Int32, output: String, error: String) {
+        var environment = ["SESSIONCTL_URL": url]
+        environment["SESSIONCTL_API_KEY"] = key ?? ""
+        return await runProgram([Self.binary] + arguments, standardInput: stdin, environment: environment)
+    }
+
+    @Test func binaryExists() {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "build sessionctl first (swift build)")
+    }
+
+    @Test func listPurgeRevokeResolveAndHealthWithExitCodes() async throws {
+        try await LiveSessiond.run { url in
+            try await SessionClient.withSessionClient(configuration: .init(baseURL: url, apiKey: LiveSessiond.adminKey)) { client in
+                let first = try await client.create(userID: "ctl-user", ip: "192.0.2.1")
+                let second = try await client.create(userID: "ctl-user")
+                let third = try await client.create(userID: "ctl-user")
+
+                let health = await self.run(["health"], url: url)
+                #expect(health.status == 0)
+                #expect(health.output.contains("ready"))
+
+                let list = await self.run(["list", "--user", "ctl-user"], url: url)
+                #expect(list.status == 0)
+                #expect(list.output.hasPrefix("HANDLE"))
+                #expect(list.output.contains(first.session.handle) && list.output.contains("192.0.2.1"))
+                #expect(!list.output.contains(first.token))
+
+                let json = await self.run(["list", "--user", "ctl-user", "--json"], url: url)
+                let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+                #expect((object?["sessions"] as? [Any])?.count == 3)
+
+                let resolve = await self.run(["resolve", "--json"], url: url, stdin: third.token + "\n")
+                #expect(resolve.status == 0)
+                #expect(resolve.output.contains(third.session.handle))
+                let missing = await self.run(["resolve"], url: url, stdin: String(repeating: "x", count: 47) + "\n")
+                #expect(missing.status == 1)
+
+                let revoke = await self.run(["revoke", second.session.handle], url: url)
+                #expect(revoke.status == 0)
+                let revokeAgain = await self.run(["revoke", second.session.handle], url: url)
+                #expect(revokeAgain.status == 1)
+
+                let purge = await self.run(["purge", "--user", "ctl-user", "--except", third.session.handle, "--json"], url: url)
+                #expect(purge.status == 0)
+                #expect(purge.output.contains("\"destroyed\":1"))
+                #expect(try await client.resolve(token: third.token) != nil)
+                #expect(try await client.resolve(token: first.token) == nil)
+
+                let badKey = await self.run(["list", "--user", "ctl-user"], url: url, key: "wrong-key-0123456789")
+                #expect(badKey.status == 3)
+                let noKey = await self.run(["list", "--user", "ctl-user"], url: url, key: nil)
+                #expect(noKey.status == 2)
+                let usage = await self.run(["list"], url: url)
+                #expect(usage.status == 2)
+                let unknown = await self.run(["frobnicate"], url: url)
+                #expect(unknown.status == 2)
+            }
+        }
+    }
+
+    @Test func unavailableSessiondExitsWith4() async {
+        let result = await self.run(["list", "--user", "u"], url: "http://127.0.0.1:6457")
+        #expect(result.status == 4)
+        let health = await self.run(["health"], url: "http://127.0.0.1:6457")
+        #expect(health.status == 4)
+    }
+}

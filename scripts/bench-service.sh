@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# sessiond benchmark, all in one run on this machine: wrk against GET /v1/session, GET /healthz and
+# POST /v1/sessions, redis-benchmark GET, purge timing, Redis memory per session, and resolve with
+# 1,000 vs 1,000,000 sessions stored. Release build; Redis on 127.0.0.1:6400; sessiond on :8090.
+# Takes about 10 minutes. ROUNDS (default 3) and DURATION (default 8s) tune it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+swift build -c release --scratch-path .build-release --product sessiond >/dev/null
+scripts/redis.sh start 6400 >/dev/null
+mkdir -p .run/bench
+key="bench-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+echo "bench sessions:read,sessions:write,sessions:admin $key" > .run/bench/keys
+SESSIOND_LOG_LEVEL=warning .build-release/release/sessiond --listen 127.0.0.1:8090 \
+  --redis-url redis://127.0.0.1:6400 --api-keys-file .run/bench/keys --max-sessions-per-user 2000 \
+  > .run/bench/sessiond.log 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; scripts/redis.sh stop 6400' EXIT
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:8090/readyz >/dev/null && break; sleep 0.1; done
+API_KEY=$key SESSIOND_PORT=8090 REDIS_PORT=6400 WORK_DIR=.run/bench python3 Benchmarks/service/service_bench.py
