@@ -2,11 +2,14 @@
 # sessiond benchmark, all in one run on this machine: wrk against GET /v1/session, GET /healthz and
 # POST /v1/sessions, redis-benchmark GET, purge timing, Redis memory per session, and resolve with
 # 1,000 vs 1,000,000 sessions stored. Release build; Redis on 127.0.0.1:6400; sessiond on :8090.
-# Takes about 10 minutes. ROUNDS (default 3) and DURATION (default 8s) tune it.
+# Also SessionClient (one process, 50 tasks) vs wrk, and the near-cache hit cost.
+# Takes about 10 minutes. ROUNDS (default 3) and DURATION (default 8s) tune it; QUICK=1 stops after
+# the throughput part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build -c release --scratch-path .build-release --product sessiond >/dev/null
+swift build -c release --scratch-path .build-release --product ClientBenchmark >/dev/null
 scripts/redis.sh start 6400 >/dev/null
 mkdir -p .run/bench
 key="bench-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
@@ -17,4 +20,4 @@ SESSIOND_LOG_LEVEL=warning .build-release/release/sessiond --listen 127.0.0.1:80
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; scripts/redis.sh stop 6400' EXIT
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:8090/readyz >/dev/null && break; sleep 0.1; done
-API_KEY=$key SESSIOND_PORT=8090 REDIS_PORT=6400 WORK_DIR=.run/bench python3 Benchmarks/service/service_bench.py
+CLIENT_BENCH=.build-release/release/ClientBenchmark API_KEY=$key SESSIOND_PORT=8090 REDIS_PORT=6400 WORK_DIR=.run/bench python3 Benchmarks/service/service_bench.py

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The run command: installs what is missing, starts Redis on 127.0.0.1:6379 if none answers there,
-# builds sessiond, writes a development API key (printed below) and runs sessiond on 127.0.0.1:8080
-# in the foreground. Ctrl-C stops it. Override with SESSIOND_* variables (see `sessiond --help`).
+# builds, writes development API keys (.run/dev-api-keys) and runs, until Ctrl-C:
+#   sessiond            http://127.0.0.1:8080
+#   example login       http://127.0.0.1:8081   (demo users alice/wonderland, bob/builder)
+#   example orders      http://127.0.0.1:8082   (greets the signed-in user)
+# Override sessiond settings with SESSIOND_* variables (see `.build/debug/sessiond --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -10,16 +13,36 @@ if ! redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1; then
   scripts/redis.sh start "$redis_port"
 fi
 swift build --product sessiond
+swift build --product sessionctl
+swift build --product example-login
+swift build --product example-orders
 mkdir -p .run
 keys=.run/dev-api-keys
+secret() { echo "$1-$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"; }
 if [ ! -s "$keys" ]; then
-  secret="dev-$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-  printf '# name scopes secret\ndev sessions:read,sessions:write,sessions:admin %s\n' "$secret" > "$keys"
+  {
+    echo "# NAME SCOPES SECRET (development keys; see README)"
+    echo "dev sessions:read,sessions:write,sessions:admin $(secret dev)"
+    echo "login sessions:read,sessions:write $(secret login)"
+    echo "orders sessions:read $(secret orders)"
+  } > "$keys"
   chmod 600 "$keys"
 fi
-secret=$(awk '$1 == "dev" { print $3 }' "$keys")
-echo "sessiond: development API key (all scopes): $secret"
-echo "  export SESSIOND_API_KEY=$secret"
+key() { awk -v name="$1" '$1 == name { print $3 }' "$keys"; }
 export SESSIOND_API_KEYS_FILE=${SESSIOND_API_KEYS_FILE:-$keys}
 export SESSIOND_REDIS_URL=${SESSIOND_REDIS_URL:-redis://127.0.0.1:$redis_port}
-exec .build/debug/sessiond "$@"
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+.build/debug/sessiond "$@" & pids+=($!)
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:8080/healthz >/dev/null && break; sleep 0.1; done
+SESSIOND_URL=http://127.0.0.1:8080 SESSIOND_API_KEY=$(key login) .build/debug/example-login & pids+=($!)
+SESSIOND_URL=http://127.0.0.1:8080 SESSIOND_API_KEY=$(key orders) .build/debug/example-orders & pids+=($!)
+cat <<MSG
+
+sessiond on http://127.0.0.1:8080, login on :8081, orders on :8082 (Ctrl-C stops all).
+Development API key with all scopes (for curl and sessionctl):
+  export SESSIOND_API_KEY=$(key dev) SESSIONCTL_API_KEY=$(key dev)
+
+MSG
+wait

@@ -66,16 +66,22 @@ public struct RedisSessionRepository: SessionRepository {
         return IssuedSession(token: token, session: stored, evicted: evicted)
     }
 
+    /// One `GET` in the common case. Redis expires the key at the idle or absolute deadline (whichever
+    /// is first), so a present record is live; only when the last touch is older than the touch
+    /// interval does a second call, the touch script, slide the deadline (re-checking everything
+    /// atomically with the Redis clock, so a racing destroy is never undone).
     public func resolve(_ token: SessionToken) async throws -> StoredSession? {
         let handle = token.handle
-        let reply = try await self.run {
-            try await self.redis.evaluate(
-                SessionScripts.resolve,
-                keys: [RedisArgument(self.layout.sessionKey(handle))],
-                arguments: [RedisArgument(self.policy.touchInterval)]
-            )
+        let key = RedisArgument(self.layout.sessionKey(handle))
+        let reply = try await self.run { try await self.redis.send(RedisCommand("GET", key)) }
+        guard let session = self.decode(reply, handle: handle) else { return nil }
+        let now = InMemorySessionRepository.systemMilliseconds()
+        if session.isExpired(at: now) { return nil }
+        guard now - session.lastSeenAt >= self.policy.touchInterval else { return session }
+        let touched = try await self.run {
+            try await self.redis.evaluate(SessionScripts.touch, keys: [key], arguments: [RedisArgument(self.policy.touchInterval)])
         }
-        return self.decode(reply, handle: handle)
+        return self.decode(touched, handle: handle)
     }
 
     public func update(

@@ -57,8 +57,9 @@ enum SessionScripts {
         """
     )
 
-    /// KEYS[1] record. ARGV[1] touch interval ms. Returns the record (touched if due) or nil.
-    static let resolve = RedisScript(
+    /// KEYS[1] record. ARGV[1] touch interval ms. Returns the record (touched if due by the Redis
+    /// clock) or nil. Resolve calls it only when its `GET` saw a touch was due.
+    static let touch = RedisScript(
         prologue + """
 
         local v = redis.call('GET', KEYS[1])
@@ -166,5 +167,5 @@ enum SessionScripts {
         """
     )
 
-    static let all = [create, resolve, update, rotate, destroy, list, purge]
+    static let all = [create, touch, update, rotate, destroy, list, purge]
 }

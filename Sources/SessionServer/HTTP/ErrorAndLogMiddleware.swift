@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 import NIOCore
 import SessionCore
 
@@ -36,13 +37,11 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
                 "http.latency_ms": "\(Double(nanoseconds / 1000) / 1000)",
             ]
         )
-        Metrics.Timer(
-            label: "sessiond_http_request_duration_seconds",
-            dimensions: [("method", request.method.rawValue), ("route", route), ("status", String(status))],
-            preferredDisplayUnit: .seconds
-        ).recordNanoseconds(nanoseconds)
+        self.timers.timer(method: request.method.rawValue, route: route, status: status).recordNanoseconds(nanoseconds)
         return response
     }
+
+    private let timers = RequestTimers()
 
     /// Maps anything thrown below to the API's error vocabulary. Unknown errors become 500 without details.
     static func apiError(for error: any Error, logger: Logger) -> SessionAPIError {
@@ -68,6 +67,32 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
         default:
             logger.error("unhandled error", metadata: ["error.type": "\(type(of: error))"])
             return .internalError
+        }
+    }
+}
+
+/// Per-(method, route, status) request timers, created once: making a dimensioned timer costs a
+/// registry lookup that does not belong on every request.
+final class RequestTimers: Sendable {
+    private struct Key: Hashable {
+        let method: String
+        let route: String
+        let status: Int
+    }
+
+    private let timers = NIOLockedValueBox<[Key: Metrics.Timer]>([:])
+
+    func timer(method: String, route: String, status: Int) -> Metrics.Timer {
+        let key = Key(method: method, route: route, status: status)
+        return self.timers.withLockedValue { timers in
+            if let timer = timers[key] { return timer }
+            let timer = Metrics.Timer(
+                label: "sessiond_http_request_duration_seconds",
+                dimensions: [("method", method), ("route", route), ("status", String(status))],
+                preferredDisplayUnit: .seconds
+            )
+            timers[key] = timer
+            return timer
         }
     }
 }
