@@ -20,9 +20,16 @@ enum Base64URL {
     }
 
     /// Whether every byte is in the URL-safe alphabet.
-    static func isAlphabet<Bytes: Sequence>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
-        bytes.allSatisfy { byte in
-            (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 45 || byte == 95
+    static func isAlphabet(_ bytes: Substring.UTF8View) -> Bool {
+        for byte in bytes {
+            let isLetterOrDigit = (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57)
+            if !(isLetterOrDigit || byte == 45 || byte == 95) { return false }
         }
+        return true
+    }
+
+    /// Whether every byte is in the URL-safe alphabet.
+    static func isAlphabet(_ bytes: String.UTF8View) -> Bool {
+        self.isAlphabet(Substring(String(bytes)).utf8)
     }
 }

@@ -22,10 +22,14 @@ public struct SessionToken: Sendable, Hashable, CustomStringConvertible {
 
     /// Accepts text only if it has the exact shape of a token sessiond issues; anything else is `nil`
     /// (and must be answered with 404 without asking Redis).
-    public init?(parsing text: some StringProtocol) {
-        let utf8 = text.utf8
-        guard utf8.count == Self.length, Base64URL.isAlphabet(utf8) else { return nil }
+    public init?(parsing text: Substring) {
+        guard text.utf8.count == Self.length, Base64URL.isAlphabet(text.utf8) else { return nil }
         self.value = String(text)
+    }
+
+    /// Accepts text only if it has the exact shape of a token sessiond issues.
+    public init?(parsing text: String) {
+        self.init(parsing: Substring(text))
     }
 
     private init(value: String) {
@@ -72,9 +76,14 @@ public struct SessionHandle: Sendable, Hashable, CustomStringConvertible {
     public let value: String
 
     /// Accepts text only if it has the shape of a handle.
-    public init?(parsing text: some StringProtocol) {
+    public init?(parsing text: Substring) {
         guard text.utf8.count == Self.length, Base64URL.isAlphabet(text.utf8) else { return nil }
         self.value = String(text)
+    }
+
+    /// Accepts text only if it has the shape of a handle.
+    public init?(parsing text: String) {
+        self.init(parsing: Substring(text))
     }
 
     init(trusted value: String) {

@@ -35,6 +35,7 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
                 "http.route": "\(route)",
                 "http.status": "\(status)",
                 "http.latency_ms": "\(Double(nanoseconds / 1000) / 1000)",
+                "caller": "\(context.apiKey?.name ?? "-")",
             ]
         )
         self.timers.timer(method: request.method.rawValue, route: route, status: status).recordNanoseconds(nanoseconds)
@@ -110,7 +111,6 @@ struct APIKeyMiddleware: RouterMiddleware {
         }
         var context = context
         context.apiKey = key
-        context.logger[metadataKey: "caller"] = "\(key.name)"
         return try await next(request, context)
     }
 }

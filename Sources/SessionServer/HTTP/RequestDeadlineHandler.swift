@@ -31,33 +31,55 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
         context.fireChannelRead(data)
     }
 
-    /// Watches raw bytes; arms the deadline at the first byte of each request.
+    /// Watches raw bytes and notes when each request began. One timer per connection, armed only while
+    /// a request is in progress and not re-armed per request, keeps the cost off the hot path.
     final class ByteWatcher: ChannelInboundHandler, RemovableChannelHandler {
         typealias InboundIn = ByteBuffer
         typealias InboundOut = ByteBuffer
         private let timeout: TimeAmount
-        private var deadline: Scheduled<Void>?
+        private var requestStartedAt: NIODeadline?
+        private var timer: Scheduled<Void>?
+        private var context: ChannelHandlerContext?
 
         init(timeout: TimeAmount) {
             self.timeout = timeout
         }
 
+        func handlerAdded(context: ChannelHandlerContext) {
+            self.context = context
+        }
+
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            if self.deadline == nil {
-                self.deadline = context.eventLoop.assumeIsolated().scheduleTask(in: self.timeout) {
-                    context.close(promise: nil)
-                }
+            if self.requestStartedAt == nil {
+                let now = NIODeadline.now()
+                self.requestStartedAt = now
+                if self.timer == nil { self.arm(at: now + self.timeout) }
             }
             context.fireChannelRead(data)
         }
 
         func requestCompleted() {
-            self.deadline?.cancel()
-            self.deadline = nil
+            self.requestStartedAt = nil
+        }
+
+        private func arm(at deadline: NIODeadline) {
+            guard let context = self.context else { return }
+            self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+                self.timer = nil
+                guard let started = self.requestStartedAt else { return }
+                let deadline = started + self.timeout
+                if deadline <= .now() {
+                    context.close(promise: nil)
+                } else {
+                    self.arm(at: deadline)
+                }
+            }
         }
 
         func channelInactive(context: ChannelHandlerContext) {
-            self.requestCompleted()
+            self.timer?.cancel()
+            self.timer = nil
+            self.requestStartedAt = nil
             context.fireChannelInactive()
         }
     }

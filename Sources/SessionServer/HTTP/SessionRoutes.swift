@@ -124,7 +124,7 @@ struct SessionRoutes: Sendable {
     /// not shaped like a token (so a malformed token never costs a Redis call).
     func token(in request: Request) -> SessionToken? {
         if let header = request.headers[Self.sessionTokenHeader] {
-            return SessionToken(parsing: header.trimmingCharacters(in: .whitespaces))
+            return SessionToken(parsing: Substring(header).trimmingSpaces)
         }
         let name = self.configuration.cookie.name
         for cookieHeader in request.headers[values: .cookie] {
