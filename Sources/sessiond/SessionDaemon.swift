@@ -58,11 +58,7 @@ struct SessionDaemon: AsyncParsableCommand {
             throw ConfigurationFailure("log level must be one of trace, debug, info, notice, warning, error, critical")
         }
         level = parsedLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level) }
         var logger = Logger(label: "sessiond")
         logger.logLevel = level
 
