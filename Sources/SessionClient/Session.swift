@@ -32,37 +32,48 @@ public struct Session: Sendable, Hashable {
     var usableUntil: Date { min(self.idleExpiresAt, self.expiresAt) }
 
     init(json: Data) throws {
-        let wire = try JSONDecoder().decode(Wire.self, from: json)
-        guard let created = RFC3339.parse(wire.created_at), let lastSeen = RFC3339.parse(wire.last_seen_at),
-            let idle = RFC3339.parse(wire.idle_expires_at), let expires = RFC3339.parse(wire.expires_at)
-        else {
-            throw SessionClientError(.invalidResponse, message: "malformed timestamp in session")
+        let scanner = JSONObjectScanner(bytes: [UInt8](json))
+        var strings: [String: String] = [:]
+        var version: Int? = nil
+        var metadata: Range<Int>? = nil
+        do {
+            for (key, range) in try scanner.members() {
+                switch key {
+                case "handle", "user_id", "created_at", "last_seen_at", "idle_expires_at", "expires_at":
+                    strings[key] = try scanner.string(range)
+                case "version":
+                    version = Int(scanner.text(range))
+                case "metadata":
+                    metadata = range
+                default:
+                    continue
+                }
+            }
+            var metadataStrings: [String: String] = [:]
+            if let metadata {
+                for (key, range) in try scanner.members(in: metadata) where key == "ip" || key == "user_agent" {
+                    metadataStrings[key] = try? scanner.string(range)
+                }
+            }
+            self.ip = metadataStrings["ip"]
+            self.userAgent = metadataStrings["user_agent"]
+        } catch {
+            throw SessionClientError(.invalidResponse, message: "malformed session JSON")
         }
-        self.handle = wire.handle
-        self.userID = wire.user_id
+        guard let handle = strings["handle"], let userID = strings["user_id"], let version,
+            let created = strings["created_at"].flatMap(RFC3339.parse), let lastSeen = strings["last_seen_at"].flatMap(RFC3339.parse),
+            let idle = strings["idle_expires_at"].flatMap(RFC3339.parse), let expires = strings["expires_at"].flatMap(RFC3339.parse)
+        else {
+            throw SessionClientError(.invalidResponse, message: "session JSON lacks a field or has a malformed one")
+        }
+        self.handle = handle
+        self.userID = userID
         self.createdAt = created
         self.lastSeenAt = lastSeen
         self.idleExpiresAt = idle
         self.expiresAt = expires
-        self.version = wire.version
-        self.ip = wire.metadata?.ip
-        self.userAgent = wire.metadata?.user_agent
+        self.version = version
         self.json = json
-    }
-
-    private struct Wire: Decodable {
-        struct Metadata: Decodable {
-            let ip: String?
-            let user_agent: String?
-        }
-        let handle: String
-        let user_id: String
-        let created_at: String
-        let last_seen_at: String
-        let idle_expires_at: String
-        let expires_at: String
-        let version: Int
-        let metadata: Metadata?
     }
 
     private struct DataEnvelope<T: Decodable>: Decodable {

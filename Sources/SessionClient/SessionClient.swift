@@ -17,6 +17,8 @@ public final class SessionClient: Sendable {
     private let http: HTTPClient
     private let cache: NearCache?
     private let authorization: String
+    /// The resolve request without its token, built once (URL parsing is not free).
+    private let resolveRequest: HTTPClientRequest
 
     /// A client with its own keep-alive connection pool. Call ``shutdown()`` when done.
     public init(configuration: SessionClientConfiguration) {
@@ -28,10 +30,14 @@ public final class SessionClient: Sendable {
             concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maximumConnections
         )
         httpConfiguration.decompression = .disabled
+        httpConfiguration.tracing.tracer = nil  // no per-request span bookkeeping on the hot path
         httpConfiguration.redirectConfiguration = .disallow
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         self.cache = configuration.nearCache.map { NearCache(capacity: $0.capacity, timeToLive: $0.timeToLive) }
         self.authorization = "Bearer \(configuration.apiKey)"
+        var resolveRequest = HTTPClientRequest(url: configuration.baseURL + "/v1/session")
+        resolveRequest.headers.add(name: "Authorization", value: self.authorization)
+        self.resolveRequest = resolveRequest
     }
 
     /// Runs `body` with a client and shuts it down afterwards.
@@ -69,7 +75,7 @@ public final class SessionClient: Sendable {
     /// The session of `token`; `nil` if there is no valid session.
     public func resolve(token: String) async throws -> Session? {
         if let cache, let hit = cache.get(token) { return hit }
-        var request = self.request("/v1/session", method: .GET)
+        var request = self.resolveRequest
         request.headers.add(name: "X-Session-Token", value: token)
         let (status, body) = try await self.execute(request)
         switch status {
