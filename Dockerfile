@@ -7,7 +7,7 @@ RUN swift package resolve
 COPY Sources ./Sources
 COPY Examples ./Examples
 COPY Benchmarks ./Benchmarks
-COPY Tests/RedisTestSupport ./Tests/RedisTestSupport
+COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib \
       --product sessiond --product sessionctl --product example-login --product example-orders \
  && mkdir /out && cp .build/release/sessiond .build/release/sessionctl .build/release/example-login .build/release/example-orders /out/

@@ -157,7 +157,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RedisIntegrationTests",
-            dependencies: ["RedisWire", "RedisTestSupport"],
+            dependencies: ["RedisWire", "RedisTestSupport", .product(name: "NIOSSL", package: "swift-nio-ssl")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sessiond needs to build, test and benchmark, if any are missing.
 set -euo pipefail
-packages=(redis-server redis-tools libhiredis-dev pkg-config wrk curl python3 docker-compose)
+packages=(redis-server redis-tools libhiredis-dev pkg-config openssl wrk curl python3 docker-compose)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
