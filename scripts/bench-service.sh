@@ -11,6 +11,7 @@ scripts/install-deps.sh
 swift build -c release --scratch-path .build-release --product sessiond >/dev/null
 swift build -c release --scratch-path .build-release --product ClientBenchmark >/dev/null
 scripts/redis.sh start 6400 >/dev/null
+scripts/redis.sh start 6401 >/dev/null
 mkdir -p .run/bench
 key="bench-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
 echo "bench sessions:read,sessions:write,sessions:admin $key" > .run/bench/keys
@@ -18,6 +19,13 @@ SESSIOND_LOG_LEVEL=warning .build-release/release/sessiond --listen 127.0.0.1:80
   --redis-url redis://127.0.0.1:6400 --api-keys-file .run/bench/keys --max-sessions-per-user 2000 \
   > .run/bench/sessiond.log 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; scripts/redis.sh stop 6400' EXIT
-for _ in $(seq 1 100); do curl -sf http://127.0.0.1:8090/readyz >/dev/null && break; sleep 0.1; done
-CLIENT_BENCH=.build-release/release/ClientBenchmark API_KEY=$key SESSIOND_PORT=8090 REDIS_PORT=6400 WORK_DIR=.run/bench python3 Benchmarks/service/service_bench.py
+# A second sessiond over a second Redis holds the 1,000,000-session data set.
+SESSIOND_LOG_LEVEL=warning .build-release/release/sessiond --listen 127.0.0.1:8092 \
+  --redis-url redis://127.0.0.1:6401 --api-keys-file .run/bench/keys > .run/bench/sessiond-large.log 2>&1 &
+pid_large=$!
+trap 'kill $pid $pid_large 2>/dev/null; wait $pid $pid_large 2>/dev/null; scripts/redis.sh stop 6400; scripts/redis.sh stop 6401' EXIT
+for port in 8090 8092; do
+  for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$port/readyz >/dev/null && break; sleep 0.1; done
+done
+CLIENT_BENCH=.build-release/release/ClientBenchmark API_KEY=$key SESSIOND_PORT=8090 REDIS_PORT=6400 \
+  SESSIOND_PORT_LARGE=8092 REDIS_PORT_LARGE=6401 WORK_DIR=.run/bench python3 Benchmarks/service/service_bench.py

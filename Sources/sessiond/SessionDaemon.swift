@@ -34,7 +34,7 @@ struct SessionDaemon: AsyncParsableCommand {
     @Option(help: "largest data object, bytes [SESSIOND_MAX_DATA_BYTES] (default 16384)") var maxDataBytes: Int?
     @Option(help: "Redis command timeout, ms [SESSIOND_REDIS_TIMEOUT_MS] (default 250)") var redisTimeoutMs: Int?
     @Option(help: "Redis connect timeout, ms [SESSIOND_REDIS_CONNECT_TIMEOUT_MS] (default 500)") var redisConnectTimeoutMs: Int?
-    @Option(help: "pipelined Redis connections [SESSIOND_REDIS_POOL_SIZE] (default 2)") var redisPoolSize: Int?
+    @Option(help: "pipelined Redis connections [SESSIOND_REDIS_POOL_SIZE] (default 1)") var redisPoolSize: Int?
     @Option(help: "seconds for a request to arrive in full [SESSIOND_REQUEST_READ_TIMEOUT] (default 10)") var requestReadTimeout: Int?
     @Option(help: "seconds before an idle keep-alive connection closes [SESSIOND_IDLE_CONNECTION_TIMEOUT] (default 60)") var idleConnectionTimeout: Int?
     @Option(help: "session cookie name [SESSIOND_COOKIE_NAME] (default __Host-sid)") var cookieName: String?
