@@ -30,7 +30,7 @@ struct StderrLogHandler: LogHandler {
         var merged = self.metadata
         if let provided = self.metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        var line = Timestamp.rfc3339(milliseconds: InMemorySessionRepository.systemMilliseconds())
+        var line = Timestamp.rfc3339(milliseconds: WallClock.milliseconds())
         line += " \(event.level) \(self.label):"
         for key in merged.keys.sorted() { line += " \(key)=\(merged[key]!)" }
         line += " \(event.message)\n"

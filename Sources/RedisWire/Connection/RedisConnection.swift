@@ -66,10 +66,17 @@ public final class RedisConnection: Sendable {
         } catch {
             throw RedisClientError(.unavailable, "connect to \(configuration.host):\(configuration.port) failed: \(error)")
         }
-        let handler = try await channel.eventLoop.submit {
-            let handler = try channel.pipeline.syncOperations.handler(type: RedisChannelHandler.self)
-            return NIOLoopBound(handler, eventLoop: channel.eventLoop)
-        }.get()
+        let handler: NIOLoopBound<RedisChannelHandler>
+        do {
+            handler = try await channel.eventLoop.submit {
+                let handler = try channel.pipeline.syncOperations.handler(type: RedisChannelHandler.self)
+                return NIOLoopBound(handler, eventLoop: channel.eventLoop)
+            }.get()
+        } catch {
+            // The connection died during set-up (e.g. a failed TLS handshake removed the handlers).
+            channel.close(promise: nil)
+            throw RedisClientError(.unavailable, "connection to \(configuration.host):\(configuration.port) closed during set-up")
+        }
         let connection = RedisConnection(channel: channel, handler: handler)
         do {
             try await connection.handshake(configuration: configuration)

@@ -1,11 +1,5 @@
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Sessions in this process's memory: the embedded default (`--store memory`) and the unit tests'
 /// twin of ``RedisSessionRepository``. Same record bytes, same rules, one process only.
 public final class InMemorySessionRepository: SessionRepository {
@@ -26,16 +20,9 @@ public final class InMemorySessionRepository: SessionRepository {
     private let clock: @Sendable () -> Int64
 
     /// A store with `policy`; `clock` returns Unix milliseconds (injectable for tests).
-    public init(policy: StorePolicy = .init(), clock: @escaping @Sendable () -> Int64 = { InMemorySessionRepository.systemMilliseconds() }) {
+    public init(policy: StorePolicy = .init(), clock: @escaping @Sendable () -> Int64 = { WallClock.milliseconds() }) {
         self.policy = policy
         self.clock = clock
-    }
-
-    /// The wall clock in Unix milliseconds.
-    public static func systemMilliseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 
     private func decode(_ entry: Entry, handle: SessionHandle) -> StoredSession? {
@@ -140,11 +127,7 @@ public final class InMemorySessionRepository: SessionRepository {
     public func rotate(_ token: SessionToken) async throws -> IssuedSession? {
         let oldHandle = token.handle
         let now = self.clock()
-        var newToken: SessionToken
-        repeat {
-            let fresh = SessionToken.generate(for: "")
-            newToken = SessionToken(parsing: token.slotTag.value + fresh.value.dropFirst(SlotTag.length))!
-        } while newToken == token
+        let newToken = SessionToken.generate(replacing: token)
         let newHandle = newToken.handle
         let session = self.state.withLock { state -> StoredSession? in
             guard self.live(oldHandle, in: &state, now: now) != nil, var entry = state.records.removeValue(forKey: oldHandle) else {

@@ -75,7 +75,7 @@ public struct RedisSessionRepository: SessionRepository {
         let key = RedisArgument(self.layout.sessionKey(handle))
         let reply = try await self.run { try await self.redis.send(RedisCommand("GET", key)) }
         guard let session = self.decode(reply, handle: handle) else { return nil }
-        let now = InMemorySessionRepository.systemMilliseconds()
+        let now = WallClock.milliseconds()
         if session.isExpired(at: now) { return nil }
         guard now - session.lastSeenAt >= self.policy.touchInterval else { return session }
         let touched = try await self.run {
@@ -124,12 +124,7 @@ public struct RedisSessionRepository: SessionRepository {
 
     public func rotate(_ token: SessionToken) async throws -> IssuedSession? {
         let oldHandle = token.handle
-        // The new token keeps the slot tag, so old and new keys and the index share one slot.
-        var newToken: SessionToken
-        repeat {
-            newToken = SessionToken.generate(for: "")
-            newToken = SessionToken(parsing: token.slotTag.value + newToken.value.dropFirst(SlotTag.length))!
-        } while newToken == token
+        let newToken = SessionToken.generate(replacing: token)
         let newHandle = newToken.handle
         let reply = try await self.run {
             try await self.redis.evaluate(
@@ -232,6 +227,13 @@ public struct RedisSessionRepository: SessionRepository {
             throw SessionStoreError.unavailable(error.description)
         } catch let error as RedisServerError {
             throw SessionStoreError.unavailable("redis error: \(error.kind)")
+        } catch let error as RedisProtocolError {
+            throw SessionStoreError.unavailable("redis protocol: \(error.message)")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // Anything else from below is still "the store cannot answer": 503, never 500 or 404.
+            throw SessionStoreError.unavailable("redis: \(type(of: error))")
         }
     }
 

@@ -17,6 +17,9 @@ enum SessionScripts {
           if not last or not idle or not exp then return nil end
           return last, idle, exp
         end
+        local function stamped(v)
+          return string.sub(v, 1, 15) .. string.format('%013d', now) .. string.sub(v, 29)
+        end
         """
 
     /// KEYS[1] record, KEYS[2] user index. ARGV: tail, idle ms, absolute ms, max per user, digest, record key prefix.
@@ -71,7 +74,7 @@ enum SessionScripts {
           return false
         end
         if now - last >= tonumber(ARGV[1]) then
-          v = string.sub(v, 1, 15) .. string.format('%013d', now) .. string.sub(v, 29)
+          v = stamped(v)
           redis.call('SET', KEYS[1], v, 'PX', math.min(now + idle, exp) - now)
         end
         return v
@@ -106,7 +109,7 @@ enum SessionScripts {
         if not last then return false end
         redis.call('DEL', KEYS[1])
         if now >= exp or now >= last + idle then return false end
-        v = string.sub(v, 1, 15) .. string.format('%013d', now) .. string.sub(v, 29)
+        v = stamped(v)
         if not redis.call('SET', KEYS[2], v, 'PX', math.min(now + idle, exp) - now, 'NX') then
           return redis.error_reply('ERR session key collision')
         end

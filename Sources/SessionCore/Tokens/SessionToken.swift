@@ -14,10 +14,22 @@ public struct SessionToken: Sendable, Hashable, CustomStringConvertible {
 
     /// A new token for `userID`.
     public static func generate(for userID: String) -> SessionToken {
+        self.generate(slotTag: SlotTag(userID: userID))
+    }
+
+    /// A new token with the same slot tag as `token` (rotation: old key, new key and the user's index
+    /// stay in one hash slot), never equal to it.
+    public static func generate(replacing token: SessionToken) -> SessionToken {
+        var fresh: SessionToken
+        repeat { fresh = self.generate(slotTag: token.slotTag) } while fresh == token
+        return fresh
+    }
+
+    private static func generate(slotTag: SlotTag) -> SessionToken {
         var generator = SystemRandomNumberGenerator()
         var random = [UInt8](repeating: 0, count: 32)
         for index in random.indices { random[index] = generator.next() }
-        return SessionToken(value: SlotTag(userID: userID).value + Base64URL.encode(random))
+        return SessionToken(value: slotTag.value + Base64URL.encode(random))
     }
 
     /// Accepts text only if it has the exact shape of a token sessiond issues; anything else is `nil`
