@@ -13,4 +13,5 @@ export SESSIOND_TEST_REDIS_URL=redis://127.0.0.1:6399
 swift build --build-tests
 swift test --skip-build "$@"
 REDIS_URL=$SESSIOND_TEST_REDIS_URL scripts/live-test.sh
+REDIS_URL=$SESSIOND_TEST_REDIS_URL scripts/contract-test.sh
 scripts/check-compose.sh

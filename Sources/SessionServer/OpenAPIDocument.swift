@@ -6,7 +6,7 @@ enum OpenAPIDocument {
  "info": {
   "title": "sessiond",
   "version": "1.0.0",
-  "description": "Distributed session store. Tokens travel only in the X-Session-Token header or a forwarded Cookie header, never in a URL."
+  "description": "Distributed session store. Tokens travel only in the X-Session-Token header or a forwarded Cookie header, never in a URL. Methods a path does not list answer 405 method_not_allowed with an Allow header."
  },
  "servers": [
   {
@@ -63,12 +63,20 @@ enum OpenAPIDocument {
     "additionalProperties": false,
     "properties": {
      "ip": {
-      "type": "string",
-      "maxLength": 64
+      "type": [
+       "string",
+       "null"
+      ],
+      "maxLength": 64,
+      "description": "at most 64 characters; null is the same as absent"
      },
      "user_agent": {
-      "type": "string",
-      "maxLength": 512
+      "type": [
+       "string",
+       "null"
+      ],
+      "maxLength": 512,
+      "description": "at most 512 characters; null is the same as absent"
      }
     }
    },
@@ -152,20 +160,30 @@ enum OpenAPIDocument {
      "user_id": {
       "type": "string",
       "minLength": 1,
-      "description": "1-256 bytes of UTF-8"
+      "maxLength": 256,
+      "description": "1-256 bytes of UTF-8 (multi-byte characters count by their bytes)"
      },
      "data": {
-      "type": "object"
+      "type": "object",
+      "description": "at most 16 KiB serialized (configurable), nesting at most 32 levels"
      },
      "idle_timeout": {
-      "type": "integer",
+      "type": [
+       "integer",
+       "null"
+      ],
       "minimum": 1,
-      "description": "seconds; at most the configured maximum"
+      "maximum": 86400,
+      "description": "seconds; null or absent: the default (1800); at most the configured maximum (default 86400)"
      },
      "absolute_timeout": {
-      "type": "integer",
+      "type": [
+       "integer",
+       "null"
+      ],
       "minimum": 1,
-      "description": "seconds; at most the configured maximum"
+      "maximum": 2592000,
+      "description": "seconds; null or absent: the default (86400); at most the configured maximum (default 2592000)"
      },
      "metadata": {
       "$ref": "#/components/schemas/Metadata"
@@ -437,9 +455,10 @@ enum OpenAPIDocument {
       "in": "header",
       "required": false,
       "schema": {
-       "type": "string"
+       "type": "string",
+       "pattern": "^(\\*|(W/)?(\"[0-9]{1,9}\"|[0-9]{1,9}))$"
       },
-      "description": "\"<version>\""
+      "description": "\"<version>\" (the ETag of the session); a bare number is accepted too"
      }
     ],
     "requestBody": {
@@ -735,8 +754,11 @@ enum OpenAPIDocument {
      "in": "path",
      "required": true,
      "schema": {
-      "type": "string"
-     }
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 256
+     },
+     "description": "1-256 bytes of UTF-8, percent-encoded"
     }
    ],
    "get": {
@@ -814,7 +836,8 @@ enum OpenAPIDocument {
       "in": "query",
       "required": false,
       "schema": {
-       "type": "string"
+       "type": "string",
+       "pattern": "^[A-Za-z0-9_-]{36}$"
       },
       "description": "A handle to keep"
      }
@@ -881,7 +904,8 @@ enum OpenAPIDocument {
      "required": true,
      "schema": {
       "type": "string"
-     }
+     },
+     "description": "a session handle (36 URL-safe base64 characters); anything else is 404"
     }
    ],
    "delete": {

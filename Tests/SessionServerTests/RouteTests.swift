@@ -157,6 +157,7 @@ import Testing
         (#"{"user_id":"a","data":[]}"#, "invalid_request"),
         (#"{"user_id":"a","idle_timeout":"60"}"#, "invalid_request"),
         (#"{"user_id":"a","idle_timeout":1.5}"#, "invalid_request"),
+        (#"{"user_id":"a","idle_timeout":1e400}"#, "invalid_request"),
         (#"{"user_id":"a","idle_timeout":0}"#, "invalid_request"),
         (#"{"user_id":"a","absolute_timeout":999999999}"#, "invalid_request"),
         (#"{"user_id":"a","metadata":{"ip":1}}"#, "invalid_request"),
@@ -168,6 +169,16 @@ import Testing
             try await client.execute(uri: "/v1/sessions", method: .post, headers: Self.headers(Self.writerKey), body: ByteBuffer(string: body)) { response in
                 #expect(response.status == .badRequest)
                 #expect(Self.errorCode(response.body) == code)
+            }
+        }
+    }
+
+    @Test func wholeNumbersMayBeWrittenWithAFraction() async throws {
+        try await self.makeApplication().test(.router) { client in
+            try await client.execute(uri: "/v1/sessions", method: .post, headers: Self.headers(Self.writerKey), body: ByteBuffer(string: #"{"user_id":"a","idle_timeout":60.0,"absolute_timeout":3.6e3}"#)) { response in
+                #expect(response.status == .created)
+                let session = Self.json(response.body)["session"] as? [String: Any]
+                #expect((session?["expires_at"] as? String).map { $0 > (session?["created_at"] as? String ?? "") } == true)
             }
         }
     }
@@ -348,11 +359,20 @@ import Testing
         }
     }
 
-    @Test func unknownRouteAndMethodAreJSONErrors() async throws {
+    @Test func unknownRouteIs404AndUnknownMethodIs405() async throws {
         try await self.makeApplication().test(.router) { client in
             try await client.execute(uri: "/nope", method: .get) { response in
                 #expect(response.status == .notFound)
                 #expect(Self.errorCode(response.body) == "not_found")
+            }
+            try await client.execute(uri: "/healthz", method: .post) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET")
+                #expect(Self.errorCode(response.body) == "method_not_allowed")
+            }
+            try await client.execute(uri: "/v1/users/x/sessions", method: .put, headers: Self.headers(Self.adminKey)) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET, DELETE")
             }
         }
     }

@@ -18,9 +18,14 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            let apiError = Self.apiError(for: error, logger: context.logger)
+            var apiError = Self.apiError(for: error, logger: context.logger)
             var headers: HTTPFields = [:]
             if apiError.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+            if apiError == .notFound, let allowed = RouteTable.allowedMethods(path: request.uri.path) {
+                // The path exists, the method does not.
+                apiError = .methodNotAllowed
+                headers[.allow] = allowed
+            }
             response = JSONResponses.response(apiError.status, JSONResponses.error(apiError), headers: headers)
         }
         response.headers[.cacheControl] = "no-store"
@@ -121,5 +126,23 @@ extension Substring {
         while text.first == " " { text = text.dropFirst() }
         while text.last == " " { text = text.dropLast() }
         return text
+    }
+}
+
+/// The paths sessiond serves and their methods, to tell 405 from 404.
+enum RouteTable {
+    private static let routes: [(segments: [Substring], methods: String)] = [
+        ("/v1/sessions", "POST"), ("/v1/session", "GET, PATCH, DELETE"), ("/v1/session/rotate", "POST"),
+        ("/v1/users/*/sessions", "GET, DELETE"), ("/v1/sessions/*", "DELETE"),
+        ("/healthz", "GET"), ("/readyz", "GET"), ("/metrics", "GET"), ("/openapi.json", "GET"),
+    ].map { ($0.0.split(separator: "/"), $0.1) }
+
+    /// The `Allow` value for `path`, or nil when no route has that shape.
+    static func allowedMethods(path: String) -> String? {
+        let segments = path.split(separator: "/")
+        for route in self.routes where route.segments.count == segments.count {
+            if zip(route.segments, segments).allSatisfy({ $0 == "*" || $0 == $1 }) { return route.methods }
+        }
+        return nil
     }
 }

@@ -145,7 +145,9 @@ struct SessionRoutes: Sendable {
         var text = Substring(header.trimmingCharacters(in: .whitespaces))
         if text == "*" { return nil }
         if text.hasPrefix("W/") { text = text.dropFirst(2) }
-        guard text.count >= 3, text.hasPrefix("\""), text.hasSuffix("\""), let version = Int(text.dropFirst().dropLast()), version >= 0 else {
+        // The ETag is "<version>"; a bare number is accepted too (a tolerant reader).
+        if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { text = text.dropFirst().dropLast() }
+        guard text.count <= 9, let version = Int(text), version >= 0 else {
             throw SessionAPIError.invalidRequest("If-Match must be a quoted version, e.g. \"3\"")
         }
         return version
@@ -210,8 +212,9 @@ struct SessionRoutes: Sendable {
                 default: throw SessionAPIError.invalidRequest("unknown metadata field \(Self.describe(key))")
                 }
                 if case .null = value { continue }
-                guard case .string(let text) = value, text.utf8.count <= limit else {
-                    throw SessionAPIError.invalidRequest("metadata.\(key) must be a string of at most \(limit) bytes")
+                // Counted in Unicode code points, as JSON Schema's maxLength counts them.
+                guard case .string(let text) = value, text.unicodeScalars.count <= limit else {
+                    throw SessionAPIError.invalidRequest("metadata.\(key) must be a string of at most \(limit) characters")
                 }
                 metadataMembers.append((key, .string(text)))
             }
@@ -229,9 +232,11 @@ struct SessionRoutes: Sendable {
 
     private static func seconds(_ value: JSONValue?, name: String, default defaultValue: Int, maximum: Int) throws -> Int {
         guard let value, value != .null else { return defaultValue }
-        guard case .number(let text) = value, let seconds = Int(text) else {
+        // JSON has one number type: 60, 60.0 and 6e1 are the same whole number.
+        guard case .number(let text) = value, let number = Double(text), number.rounded() == number, abs(number) < 1e15 else {
             throw SessionAPIError.invalidRequest("\(name) must be a whole number of seconds")
         }
+        let seconds = Int(number)
         guard seconds >= 1, seconds <= maximum else {
             throw SessionAPIError.invalidRequest("\(name) must be between 1 and \(maximum) seconds")
         }
