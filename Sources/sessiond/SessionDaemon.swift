@@ -37,6 +37,7 @@ struct SessionDaemon: AsyncParsableCommand {
     @Option(help: "pipelined Redis connections [SESSIOND_REDIS_POOL_SIZE] (default 1)") var redisPoolSize: Int?
     @Option(help: "seconds for a request to arrive in full [SESSIOND_REQUEST_READ_TIMEOUT] (default 10)") var requestReadTimeout: Int?
     @Option(help: "seconds before an idle keep-alive connection closes [SESSIOND_IDLE_CONNECTION_TIMEOUT] (default 60)") var idleConnectionTimeout: Int?
+    @Option(help: "NIO event-loop threads [SESSIOND_EVENT_LOOPS] (default: one per core)") var eventLoops: Int?
     @Option(help: "session cookie name [SESSIOND_COOKIE_NAME] (default __Host-sid)") var cookieName: String?
     @Option(help: "Strict, Lax or None [SESSIOND_COOKIE_SAMESITE] (default Lax)") var cookieSameSite: String?
     @Option(help: "true: Max-Age = absolute timeout [SESSIOND_COOKIE_PERSISTENT] (default false)") var cookiePersistent: Bool?
@@ -125,6 +126,11 @@ struct SessionDaemon: AsyncParsableCommand {
             throw ConfigurationFailure("cannot read the API keys file \(keysPath)")
         }
         if apiKeys.isEmpty { throw ConfigurationFailure("the API keys file \(keysPath) holds no key") }
+
+        if let loops = try number(self.eventLoops, "SESSIOND_EVENT_LOOPS") {
+            guard (1...256).contains(loops) else { throw ConfigurationFailure("event loops must be 1–256") }
+            NIOSingletons.groupLoopCountSuggestion = loops
+        }
 
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
