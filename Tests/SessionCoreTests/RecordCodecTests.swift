@@ -67,3 +67,13 @@ import Testing
         #expect(throws: CorruptRecordError.self) { try SessionRecordCodec.decode(Array("garbage".utf8), handle: self.handle) }
     }
 }
+
+@Suite struct CorruptRecordLogTests {
+    @Test func eachCorruptRecordIsLoggedOnce() {
+        let log = CorruptRecordLog()
+        let handle = SessionToken.generate(for: "x").handle
+        #expect(log.isFirstSighting(of: handle))
+        #expect(!log.isFirstSighting(of: handle))
+        #expect(log.isFirstSighting(of: SessionToken.generate(for: "y").handle))
+    }
+}

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import NIOCore
 import RedisWire
 
@@ -210,10 +211,12 @@ public struct RedisSessionRepository: SessionRepository {
                 )
             }
         } catch {
-            self.logger.warning(
-                "corrupt session record treated as absent",
-                metadata: ["session.handle": "\(handle.value)", "record.error": "\(error.reason)"]
-            )
+            if CorruptRecordLog.shared.isFirstSighting(of: handle) {
+                self.logger.warning(
+                    "corrupt session record treated as absent",
+                    metadata: ["session.handle": "\(handle.value)", "record.error": "\(error.reason)"]
+                )
+            }
             return nil
         }
     }
@@ -241,5 +244,19 @@ public struct RedisSessionRepository: SessionRepository {
         var bytes = [UInt8]()
         JSONValue.appendQuoted(text, to: &bytes)
         return bytes
+    }
+}
+
+/// Remembers which corrupt records were already logged, so a client retrying a broken session does
+/// not flood the log: one line per record (bounded memory; forgets everything past 10,000 handles).
+final class CorruptRecordLog: Sendable {
+    static let shared = CorruptRecordLog()
+    private let seen = Mutex(Set<SessionHandle>())
+
+    func isFirstSighting(of handle: SessionHandle) -> Bool {
+        self.seen.withLock { seen in
+            if seen.count >= 10_000 { seen.removeAll() }
+            return seen.insert(handle).inserted
+        }
     }
 }
