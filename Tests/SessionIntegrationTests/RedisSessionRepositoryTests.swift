@@ -54,26 +54,26 @@ import Testing
 
     @Test func idleTimeoutExpiresAnUnusedSessionAndResolvesSlideIt() async throws {
         let repository = self.repository(touchInterval: 0)
-        let issued = try await repository.create(self.newSession(idle: 1000, absolute: 10_000))
+        let issued = try await repository.create(self.newSession(idle: 2000, absolute: 20_000))
         for _ in 0..<3 {
-            try await Task.sleep(for: .milliseconds(600))
+            try await Task.sleep(for: .milliseconds(1000))
             #expect(try await repository.resolve(issued.token) != nil)  // each resolve slides the deadline
         }
-        try await Task.sleep(for: .milliseconds(1300))
+        try await Task.sleep(for: .milliseconds(2500))
         #expect(try await repository.resolve(issued.token) == nil)
         #expect(try await self.redis.exists([RedisArgument(KeyLayout(prefix: self.prefix).sessionKey(issued.token.handle))]) == 0)
     }
 
     @Test func absoluteTimeoutEndsAnActiveSession() async throws {
         let repository = self.repository(touchInterval: 0)
-        let issued = try await repository.create(self.newSession(idle: 1000, absolute: 1500))
+        let issued = try await repository.create(self.newSession(idle: 2000, absolute: 3000))
         let key = RedisArgument(KeyLayout(prefix: self.prefix).sessionKey(issued.token.handle))
-        try await Task.sleep(for: .milliseconds(800))
+        try await Task.sleep(for: .milliseconds(1500))
         #expect(try await repository.resolve(issued.token) != nil)
         // The slide is capped: the key's TTL never passes the absolute deadline.
         let ttl = try await self.redis.pttl(key)
-        #expect(ttl > 0 && ttl <= 700)
-        try await Task.sleep(for: .milliseconds(800))
+        #expect(ttl > 0 && ttl <= 1500)
+        try await Task.sleep(for: .milliseconds(1600))
         #expect(try await repository.resolve(issued.token) == nil)
     }
 
