@@ -28,8 +28,5 @@ enum Base64URL {
         return true
     }
 
-    /// Whether every byte is in the URL-safe alphabet.
-    static func isAlphabet(_ bytes: String.UTF8View) -> Bool {
-        self.isAlphabet(Substring(String(bytes)).utf8)
-    }
+
 }

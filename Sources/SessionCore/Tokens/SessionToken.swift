@@ -5,7 +5,7 @@ import Crypto
 /// Shape: a 4-character slot tag derived from the user (so the session key and the user's index
 /// share a Redis Cluster hash slot) followed by 43 characters of URL-safe base64 carrying 256 bits
 /// from the system CSPRNG. `description` never reveals it.
-public struct SessionToken: Sendable, Hashable, CustomStringConvertible {
+public struct SessionToken: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The token's text, for the `Set-Cookie` header and the response body only.
     public let value: String
 
@@ -58,6 +58,9 @@ public struct SessionToken: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "SessionToken(redacted)" }
+    public var debugDescription: String { "SessionToken(redacted)" }
+    /// No children: `dump()` and debuggers' mirrors never show the value.
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }
 
 /// The first characters of a token and a handle: a short hash of the user id that places a user's
