@@ -147,11 +147,6 @@ public final class InMemorySessionRepository: SessionRepository {
     }
 
     @discardableResult
-    public func destroy(_ token: SessionToken) async throws -> Bool {
-        try await self.destroy(handle: token.handle)
-    }
-
-    @discardableResult
     public func destroy(handle: SessionHandle) async throws -> Bool {
         let now = self.clock()
         return self.state.withLock { state in

@@ -143,11 +143,6 @@ public struct RedisSessionRepository: SessionRepository {
     }
 
     @discardableResult
-    public func destroy(_ token: SessionToken) async throws -> Bool {
-        try await self.destroy(handle: token.handle)
-    }
-
-    @discardableResult
     public func destroy(handle: SessionHandle) async throws -> Bool {
         let reply = try await self.run {
             try await self.redis.evaluate(

@@ -109,3 +109,11 @@ public protocol SessionRepository: Sendable {
     /// Succeeds when the store answers.
     func ping() async throws
 }
+
+extension SessionRepository {
+    /// Destroys the session of `token` (by its handle); whether there was one.
+    @discardableResult
+    public func destroy(_ token: SessionToken) async throws -> Bool {
+        try await self.destroy(handle: token.handle)
+    }
+}
