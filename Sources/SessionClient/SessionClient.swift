@@ -17,7 +17,7 @@ public final class SessionClient: Sendable {
     private let http: HTTPClient
     private let cache: NearCache?
     private let authorization: String
-    /// The resolve request without its token, built once (URL parsing is not free).
+    /// The resolve request (URL and Authorization) without its token, built once per client.
     private let resolveRequest: HTTPClientRequest
 
     /// A client with its own keep-alive connection pool. Call ``shutdown()`` when done.

@@ -19,7 +19,8 @@ public enum SessionApplication {
         redis: RedisClient? = nil
     ) -> Router<SessionRequestContext> {
         let router = Router(context: SessionRequestContext.self)
-        router.add(middleware: ErrorAndLogMiddleware())
+        let routeTable = RouteTable()
+        router.add(middleware: ErrorAndLogMiddleware(routeTable: routeTable))
         let poolInUse = Gauge(label: "redis_pool_connections_open")
         let poolSize = Gauge(label: "redis_pool_connections_configured")
 
@@ -55,6 +56,7 @@ public enum SessionApplication {
         let routes = SessionRoutes(repository: repository, configuration: configuration, metrics: SessionMetrics())
         let v1 = router.group("v1").add(middleware: APIKeyMiddleware(keys: apiKeys))
         routes.register(on: v1)
+        routeTable.load(from: router)
         return router
     }
 

@@ -85,6 +85,8 @@ public final class RedisProcess: @unchecked Sendable {
         }
     }
 
+    /// Runs a command with its output sent to /dev/null. Not `runProgram`: a daemonizing redis-server
+    /// keeps inherited output pipes open, so capturing its output would wait for it forever.
     private static func spawnAndWait(_ arguments: [String]) -> Int32 {
         var pid: pid_t = 0
         let argv = arguments.map { strdup($0) } + [nil]

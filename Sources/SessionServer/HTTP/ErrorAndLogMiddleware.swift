@@ -11,6 +11,8 @@ import SessionCore
 /// records per-route metrics.
 struct ErrorAndLogMiddleware: RouterMiddleware {
     typealias Context = SessionRequestContext
+    /// Known routes, for 405 versus 404.
+    let routeTable: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -21,7 +23,7 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
             var apiError = Self.apiError(for: error, logger: context.logger)
             var headers: HTTPFields = [:]
             if apiError.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-            if apiError == .notFound, let allowed = RouteTable.allowedMethods(path: request.uri.path) {
+            if apiError == .notFound, let allowed = self.routeTable.allowedMethods(path: request.uri.path) {
                 // The path exists, the method does not.
                 apiError = .methodNotAllowed
                 headers[.allow] = allowed
@@ -129,20 +131,33 @@ extension Substring {
     }
 }
 
-/// The paths sessiond serves and their methods, to tell 405 from 404.
-enum RouteTable {
-    private static let routes: [(segments: [Substring], methods: String)] = [
-        ("/v1/sessions", "POST"), ("/v1/session", "GET, PATCH, DELETE"), ("/v1/session/rotate", "POST"),
-        ("/v1/users/*/sessions", "GET, DELETE"), ("/v1/sessions/*", "DELETE"),
-        ("/healthz", "GET"), ("/readyz", "GET"), ("/metrics", "GET"), ("/openapi.json", "GET"),
-    ].map { ($0.0.split(separator: "/"), $0.1) }
+/// The paths sessiond serves and their methods, to tell 405 from 404. Filled from the router's own
+/// route list once every route is registered, so it cannot drift from the routes.
+final class RouteTable: Sendable {
+    private let routes = NIOLockedValueBox<[(segments: [Substring], methods: String)]>([])
+
+    /// Records `router`'s routes (call after the last route is added).
+    func load(from router: Router<SessionRequestContext>) {
+        var methods: [String: [String]] = [:]
+        for route in router.routes { methods[route.path.description, default: []].append(route.method.rawValue) }
+        let order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+        let table = methods.map { path, verbs in
+            (
+                segments: path.split(separator: "/").map { $0.hasPrefix("{") ? "*" : $0 },
+                methods: verbs.sorted { (order.firstIndex(of: $0) ?? order.count) < (order.firstIndex(of: $1) ?? order.count) }
+                    .joined(separator: ", ")
+            )
+        }
+        self.routes.withLockedValue { $0 = table }
+    }
 
     /// The `Allow` value for `path`, or nil when no route has that shape.
-    static func allowedMethods(path: String) -> String? {
+    func allowedMethods(path: String) -> String? {
         let segments = path.split(separator: "/")
-        for route in self.routes where route.segments.count == segments.count {
-            if zip(route.segments, segments).allSatisfy({ $0 == "*" || $0 == $1 }) { return route.methods }
+        return self.routes.withLockedValue { routes in
+            routes.first { route in
+                route.segments.count == segments.count && zip(route.segments, segments).allSatisfy { $0 == "*" || $0 == $1 }
+            }?.methods
         }
-        return nil
     }
 }
