@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Live tests: starts the debug sessiond on 127.0.0.1:8097 against the Redis at $REDIS_URL
+# Live tests: starts the debug sessiond on 127.0.0.1:8097 (and a router-only twin on :8098) against the Redis at $REDIS_URL
 # (default redis://127.0.0.1:6399) and runs Tests/live/test_live.py against the process.
 # Called by scripts/test.sh after `swift test`.
 set -euo pipefail
@@ -10,8 +10,15 @@ key="live-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
 echo "live sessions:read,sessions:write,sessions:admin $key" > .run/live/keys
 log=.run/live/sessiond.log
 .build/debug/sessiond --listen 127.0.0.1:8097 --redis-url "${REDIS_URL:-redis://127.0.0.1:6399}" \
-  --api-keys-file .run/live/keys --key-prefix live: --request-read-timeout 2 > "$log" 2>&1 &
+  --api-keys-file .run/live/keys --key-prefix live: --request-read-timeout 2 --idle-connection-timeout 3 > "$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -sf http://127.0.0.1:8097/readyz >/dev/null && break; sleep 0.1; done
-SESSIOND_PORT=8097 SESSIOND_PID=$pid API_KEY=$key SESSIOND_LOG=$log READ_TIMEOUT=2 python3 Tests/live/test_live.py
+# The same service answering everything through the router, for the fast-path parity test.
+.build/debug/sessiond --listen 127.0.0.1:8098 --redis-url "${REDIS_URL:-redis://127.0.0.1:6399}" \
+  --api-keys-file .run/live/keys --key-prefix live: --fast-path false > .run/live/sessiond-router.log 2>&1 &
+router_pid=$!
+trap 'kill $pid $router_pid 2>/dev/null || true' EXIT
+for port in 8097 8098; do
+  for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$port/readyz >/dev/null && break; sleep 0.1; done
+done
+SESSIOND_PORT=8097 ROUTER_PORT=8098 SESSIOND_PID=$pid API_KEY=$key SESSIOND_LOG=$log READ_TIMEOUT=2 IDLE_TIMEOUT=3 \
+  python3 Tests/live/test_live.py

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Metrics
 import NIOCore
+import NIOPosix
 import Prometheus
 import RedisWire
 import ServiceLifecycle
@@ -20,7 +21,7 @@ public enum SessionApplication {
     ) -> Router<SessionRequestContext> {
         let router = Router(context: SessionRequestContext.self)
         let routeTable = RouteTable()
-        router.add(middleware: ErrorAndLogMiddleware(routeTable: routeTable))
+        router.add(middleware: ErrorAndLogMiddleware(routeTable: routeTable, requestLog: RequestLog()))
         let poolInUse = Gauge(label: "redis_pool_connections_open")
         let poolSize = Gauge(label: "redis_pool_connections_configured")
 
@@ -78,16 +79,21 @@ public enum SessionApplication {
             prometheus: prometheus,
             redis: redis
         )
-        let readTimeout = TimeAmount.seconds(Int64(configuration.limits.requestReadTimeout))
+        let fastPath = FastPath.Service(
+            routes: SessionRoutes(repository: repository, configuration: configuration, metrics: SessionMetrics()),
+            apiKeys: apiKeys,
+            requestLog: RequestLog(),
+            logger: logger
+        )
         var services: [any Service] = []
         if let redis { services.append(redis) }
         return Application(
             router: router,
-            server: .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [RequestDeadlineHandler(timeout: readTimeout)],
-                    idleTimeout: .seconds(Int64(configuration.limits.idleConnectionTimeout))
-                )
+            server: .sessionHTTP1(
+                requestReadTimeout: .seconds(Int64(configuration.limits.requestReadTimeout)),
+                idleTimeout: .seconds(Int64(configuration.limits.idleConnectionTimeout)),
+                fastPath: configuration.fastPath ? fastPath : nil,
+                eventLoopGroup: MultiThreadedEventLoopGroup.singleton
             ),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: services,

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Metrics
 import NIOCore
+import NIOPosix
 import Prometheus
 import RedisWire
 import SessionCore
@@ -34,13 +35,14 @@ struct SessionDaemon: AsyncParsableCommand {
     @Option(help: "largest data object, bytes [SESSIOND_MAX_DATA_BYTES] (default 16384)") var maxDataBytes: Int?
     @Option(help: "Redis command timeout, ms [SESSIOND_REDIS_TIMEOUT_MS] (default 250)") var redisTimeoutMs: Int?
     @Option(help: "Redis connect timeout, ms [SESSIOND_REDIS_CONNECT_TIMEOUT_MS] (default 500)") var redisConnectTimeoutMs: Int?
-    @Option(help: "pipelined Redis connections [SESSIOND_REDIS_POOL_SIZE] (default 1)") var redisPoolSize: Int?
+    @Option(help: "pipelined Redis connections, 0 = one per event loop [SESSIOND_REDIS_POOL_SIZE] (default 0)") var redisPoolSize: Int?
     @Option(help: "seconds for a request to arrive in full [SESSIOND_REQUEST_READ_TIMEOUT] (default 10)") var requestReadTimeout: Int?
     @Option(help: "seconds before an idle keep-alive connection closes [SESSIOND_IDLE_CONNECTION_TIMEOUT] (default 60)") var idleConnectionTimeout: Int?
     @Option(help: "NIO event-loop threads [SESSIOND_EVENT_LOOPS] (default: one per core)") var eventLoops: Int?
     @Option(help: "session cookie name [SESSIOND_COOKIE_NAME] (default __Host-sid)") var cookieName: String?
     @Option(help: "Strict, Lax or None [SESSIOND_COOKIE_SAMESITE] (default Lax)") var cookieSameSite: String?
     @Option(help: "true: Max-Age = absolute timeout [SESSIOND_COOKIE_PERSISTENT] (default false)") var cookiePersistent: Bool?
+    @Option(help: "false: resolve and create through the router instead of the fast path [SESSIOND_FAST_PATH] (default true)") var fastPath: Bool?
     @Option(help: "cookie Domain for SSO across subdomains [SESSIOND_COOKIE_DOMAIN] (default none)") var cookieDomain: String?
 
     func run() async throws {
@@ -108,6 +110,12 @@ struct SessionDaemon: AsyncParsableCommand {
                 configuration.cookie.isPersistent = parsed
             }
             configuration.cookie.domain = value(self.cookieDomain, "SESSIOND_COOKIE_DOMAIN")
+            if let fastPath = self.fastPath {
+                configuration.fastPath = fastPath
+            } else if let text = environment["SESSIOND_FAST_PATH"], !text.isEmpty {
+                guard let parsed = Bool(text.lowercased()) else { throw ConfigurationFailure("SESSIOND_FAST_PATH must be true or false") }
+                configuration.fastPath = parsed
+            }
             try configuration.validate()
         } catch {
             throw ConfigurationFailure("\(error)")
@@ -152,7 +160,10 @@ struct SessionDaemon: AsyncParsableCommand {
             } catch {
                 throw ConfigurationFailure("invalid Redis URL: \(error.reason)")
             }
-            redisConfiguration.poolSize = configuration.redisPoolSize
+            // 0: one connection per event loop, so each request's Redis round trip stays on its thread.
+            redisConfiguration.poolSize =
+                configuration.redisPoolSize == 0
+                ? Array(MultiThreadedEventLoopGroup.singleton.makeIterator()).count : configuration.redisPoolSize
             redisConfiguration.clientName = "sessiond"
             redisConfiguration.timeouts = .init(
                 connect: .milliseconds(Int64(configuration.redisConnectTimeoutMilliseconds)),

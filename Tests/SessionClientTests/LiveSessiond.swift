@@ -23,8 +23,17 @@ enum LiveSessiond {
             logger: Logger(label: "test")
         )
         let keys = try APIKeys(parsing: "admin sessions:read,sessions:write,sessions:admin \(adminKey)\nreader sessions:read \(readerKey)")
-        let router = SessionApplication.makeRouter(configuration: .init(), repository: repository, apiKeys: keys, prometheus: nil)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        var configuration = SessionServiceConfiguration()
+        configuration.port = 0
+        // The whole server as sessiond runs it: fast path, connection handlers and router.
+        let app = SessionApplication.makeApplication(
+            configuration: configuration,
+            repository: repository,
+            apiKeys: keys,
+            prometheus: nil,
+            redis: nil,
+            logger: Logger(label: "test")
+        )
         let result = try await app.test(.live) { client in
             try await body("http://127.0.0.1:\(client.port!)")
         }

@@ -10,13 +10,15 @@ HOST = "127.0.0.1"
 PORT = int(os.environ["SESSIOND_PORT"])
 PID = int(os.environ["SESSIOND_PID"])
 KEY = os.environ["API_KEY"]
+ROUTER_PORT = int(os.environ["ROUTER_PORT"])  # the same service with --fast-path false
+IDLE_TIMEOUT = float(os.environ.get("IDLE_TIMEOUT", "3"))
 LOG = os.environ["SESSIOND_LOG"]
 READ_TIMEOUT = float(os.environ.get("READ_TIMEOUT", "2"))
 issued_tokens = []
 
 
-def request(method, path, body=None, headers=None):
-    conn = http.client.HTTPConnection(HOST, PORT, timeout=5)
+def request(method, path, body=None, headers=None, port=None):
+    conn = http.client.HTTPConnection(HOST, port or PORT, timeout=5)
     all_headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json", **(headers or {})}
     conn.request(method, path, body, all_headers)
     response = conn.getresponse()
@@ -133,6 +135,122 @@ def test_tokens_never_reach_the_log():
         assert issued not in text and issued[4:20] not in text
 
 
+def responses(data, count, port=None, wait=5.0):
+    """Sends raw bytes on one connection and parses `count` responses: [(status, headers, body)]."""
+    s = socket.create_connection((HOST, port or PORT), timeout=wait)
+    s.sendall(data)
+    buffer, parsed = b"", []
+    while len(parsed) < count:
+        while b"\r\n\r\n" not in buffer:
+            chunk = s.recv(65536)
+            assert chunk, f"connection closed after {len(parsed)} responses: {buffer[:200]!r}"
+            buffer += chunk
+        head, buffer = buffer.split(b"\r\n\r\n", 1)
+        lines = head.decode().split("\r\n")
+        headers = {}
+        for line in lines[1:]:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(buffer) < length:
+            chunk = s.recv(65536)
+            assert chunk, "connection closed inside a body"
+            buffer += chunk
+        parsed.append((int(lines[0].split()[1]), headers, buffer[:length]))
+        buffer = buffer[length:]
+    s.close()
+    return parsed
+
+
+def http_request(method, path, headers, body=b""):
+    lines = [f"{method} {path} HTTP/1.1", "Host: x"] + [f"{k}: {v}" for k, v in headers.items()]
+    if body:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def test_fast_path_and_router_answer_alike():
+    token = create("parity")
+    auth = {"Authorization": f"Bearer {KEY}"}
+    json_type = {"Content-Type": "application/json"}
+    cases = [
+        ("GET", "/v1/session", {**auth, "X-Session-Token": token}, b""),
+        ("GET", "/v1/session", {**auth, "Cookie": f"a=b; __Host-sid={token}"}, b""),
+        ("GET", "/v1/session", {**auth, "X-Session-Token": token[:-1] + ("A" if token[-1] != "A" else "B")}, b""),
+        ("GET", "/v1/session", {**auth, "X-Session-Token": "short"}, b""),
+        ("GET", "/v1/session", {"Authorization": "Bearer nope-nope-nope-nope", "X-Session-Token": token}, b""),
+        ("GET", "/v1/session", {"X-Session-Token": token}, b""),
+        ("POST", "/v1/sessions", {**auth, **json_type}, b'{"user_id":"parity","data":[1]}'),
+        ("POST", "/v1/sessions", {**auth, **json_type}, b'{"user_id":'),
+        ("POST", "/v1/sessions", {**auth, **json_type}, b'{"user_id":"parity","extra":1}'),
+        ("POST", "/v1/sessions", {**auth, **json_type}, b'{"user_id":"parity","data":{"big":"' + b"x" * 17000 + b'"}}'),
+        ("POST", "/v1/sessions", {**auth, "Content-Type": "text/plain"}, b'{"user_id":"parity"}'),
+    ]
+    for method, path, headers, body in cases:
+        fast = responses(http_request(method, path, headers, body), 1)[0]
+        router = responses(http_request(method, path, headers, body), 1, port=ROUTER_PORT)[0]
+        assert fast[0] == router[0], (method, headers, fast, router)
+        for name in ("content-type", "cache-control", "etag", "www-authenticate"):
+            assert fast[1].get(name) == router[1].get(name), (name, fast[1], router[1])
+        if fast[0] == 200:  # the resolve slid last_seen_at: compare everything else
+            f, r = json.loads(fast[2]), json.loads(router[2])
+            for field in ("handle", "user_id", "data", "created_at", "expires_at", "version", "metadata"):
+                assert f[field] == r[field], field
+        else:
+            assert fast[2] == router[2], (fast, router)
+    # A successful create: same shape from both.
+    for port in (PORT, ROUTER_PORT):
+        status, headers, body = responses(http_request("POST", "/v1/sessions", {**auth, **json_type}, b'{"user_id":"parity"}'), 1, port=port)[0]
+        assert status == 201 and headers["content-type"] == "application/json" and headers["cache-control"] == "no-store"
+        assert set(json.loads(body)) == {"token", "session", "set_cookie"}
+
+
+def test_pipelined_requests_are_answered_in_order():
+    token = create("pipeline")
+    auth = {"Authorization": f"Bearer {KEY}"}
+    batch = b"".join([
+        http_request("GET", "/v1/session", {**auth, "X-Session-Token": token}),          # fast path
+        http_request("GET", "/healthz", {}),                                              # router
+        http_request("GET", "/v1/session", {**auth, "X-Session-Token": "malformed"}),     # router 404
+        http_request("POST", "/v1/sessions", {**auth, "Content-Type": "application/json"}, b'{"user_id":"pipeline"}'),
+        http_request("GET", "/v1/users/pipeline/sessions", auth),                          # router
+        http_request("GET", "/v1/session", {**auth, "X-Session-Token": token}),          # fast path
+    ] * 3)
+    got = responses(batch, 18)
+    assert [status for status, _, _ in got] == [200, 200, 404, 201, 200, 200] * 3, [g[0] for g in got]
+    assert json.loads(got[1][2]) == {"status": "ok"}
+    assert json.loads(got[0][2])["user_id"] == "pipeline"
+    assert "sessions" in json.loads(got[4][2])
+
+
+def test_connection_close_and_http10_are_honoured_on_the_fast_path():
+    token = create("close")
+    for data in [
+        http_request("GET", "/v1/session", {"Authorization": f"Bearer {KEY}", "X-Session-Token": token, "Connection": "close"}),
+        f"GET /v1/session HTTP/1.0\r\nAuthorization: Bearer {KEY}\r\nX-Session-Token: {token}\r\n\r\n".encode(),
+    ]:
+        reply = raw(data, wait=3.0)  # returns once the server closes (or after 3 s)
+        assert b" 200 " in reply.split(b"\r\n")[0], reply[:100]
+        assert reply.endswith(b"}"), reply[-50:]
+
+
+def test_idle_connections_close_but_busy_fast_path_connections_stay():
+    token = create("idle")
+    idle = socket.create_connection((HOST, PORT), timeout=IDLE_TIMEOUT * 3)
+    busy = http.client.HTTPConnection(HOST, PORT, timeout=5)
+    started = time.monotonic()
+    while time.monotonic() - started < IDLE_TIMEOUT * 2:
+        busy.request("GET", "/v1/session", headers={"Authorization": f"Bearer {KEY}", "X-Session-Token": token})
+        response = busy.getresponse()
+        response.read()
+        assert response.status == 200
+        time.sleep(0.2)
+    busy.close()
+    idle.settimeout(IDLE_TIMEOUT * 2)
+    assert idle.recv(1) == b"", "the idle connection was not closed"
+    idle.close()
+
+
 def test_sigterm_lets_the_request_in_flight_finish():
     body = json.dumps({"user_id": "graceful", "data": {}}).encode()
     s = socket.create_connection((HOST, PORT), timeout=10)
@@ -173,6 +291,10 @@ TESTS = [
     test_garbage_leaves_the_process_up,
     test_descriptors_do_not_leak_under_a_connect_storm,
     test_tokens_never_reach_the_log,
+    test_fast_path_and_router_answer_alike,
+    test_pipelined_requests_are_answered_in_order,
+    test_connection_close_and_http10_are_honoured_on_the_fast_path,
+    test_idle_connections_close_but_busy_fast_path_connections_stay,
     test_sigterm_lets_the_request_in_flight_finish,  # last: it stops the server
 ]
 

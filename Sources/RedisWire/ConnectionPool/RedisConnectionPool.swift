@@ -1,8 +1,13 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 
-/// A fixed number of pipelined connections, used round-robin.
+/// A fixed number of pipelined connections.
+///
+/// Slot `i` lives on event loop `i mod loops`. A caller running on an event loop (a request task
+/// pinned to its connection's loop) gets that loop's connection, so the command, its reply and the
+/// caller's continuation never leave the thread; other callers are served round-robin.
 ///
 /// Connections are opened lazily and re-opened after they die. After a failed connect a slot waits
 /// out an exponential back-off; while every slot is dead and backing off, requests fail at once
@@ -23,13 +28,13 @@ final class RedisConnectionPool: Sendable {
     }
 
     private let configuration: RedisConfiguration
-    private let eventLoopGroup: any EventLoopGroup
+    private let eventLoops: [any EventLoop]
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
 
     init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) {
         self.configuration = configuration
-        self.eventLoopGroup = eventLoopGroup
+        self.eventLoops = Array(eventLoopGroup.makeIterator())
         self.logger = logger
         let size = max(1, configuration.poolSize)
         self.state = NIOLockedValueBox(State(slots: Array(repeating: .idle, count: size), failures: Array(repeating: 0, count: size)))
@@ -53,8 +58,16 @@ final class RedisConnectionPool: Sendable {
             case wait(EventLoopFuture<RedisConnection>)
             case fail(RedisClientError)
         }
+        let current = MultiThreadedEventLoopGroup.currentEventLoop
         let decision: Decision = self.state.withLockedValue { state in
             if state.isShutDown { return .fail(.shutDown) }
+            if let current {
+                for slot in state.slots {
+                    if case .connected(let connection) = slot, connection.eventLoop === current, connection.isActive {
+                        return .use(connection)
+                    }
+                }
+            }
             let count = state.slots.count
             let start = state.next
             state.next = (start + 1) % count
@@ -95,7 +108,7 @@ final class RedisConnectionPool: Sendable {
 
     /// Must be called with the lock held.
     private func startConnect(slot index: Int, state: inout State) -> EventLoopFuture<RedisConnection> {
-        let eventLoop = self.eventLoopGroup.next()
+        let eventLoop = self.eventLoops[index % self.eventLoops.count]
         let promise = eventLoop.makePromise(of: RedisConnection.self)
         state.slots[index] = .connecting(promise.futureResult)
         let configuration = self.configuration

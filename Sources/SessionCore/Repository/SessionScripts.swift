@@ -55,7 +55,9 @@ enum SessionScripts {
             end
           end
         end
-        if redis.call('PTTL', KEYS[2]) < abs then redis.call('PEXPIRE', KEYS[2], abs) end
+        -- The index lives as long as its longest-lived session: a new index gets the TTL, an existing
+        -- one only ever has it extended (GT).
+        if count == 1 then redis.call('PEXPIRE', KEYS[2], abs) else redis.call('PEXPIRE', KEYS[2], abs, 'GT') end
         return {now, evicted}
         """
     )

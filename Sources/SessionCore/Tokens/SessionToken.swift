@@ -26,9 +26,7 @@ public struct SessionToken: Sendable, Hashable, CustomStringConvertible, CustomD
     }
 
     private static func generate(slotTag: SlotTag) -> SessionToken {
-        var generator = SystemRandomNumberGenerator()
-        var random = [UInt8](repeating: 0, count: 32)
-        for index in random.indices { random[index] = generator.next() }
+        let random = SecureRandom.bytes(32)
         return SessionToken(value: slotTag.value + Base64URL.encode(random))
     }
 

@@ -78,6 +78,13 @@ public struct APIKeys: Sendable {
     /// Whether no key is configured.
     public var isEmpty: Bool { self.keys.isEmpty }
 
+    /// The key named by an `Authorization: Bearer <key>` value, or nil.
+    public func authenticate(authorization header: String) -> APIKey? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return self.authenticate(parts[1].trimmingSpaces)
+    }
+
     /// The key whose secret is `presented`, comparing digests in constant time against every key.
     public func authenticate(_ presented: some StringProtocol) -> APIKey? {
         let digest = SHA256.hash(data: Array(presented.utf8))

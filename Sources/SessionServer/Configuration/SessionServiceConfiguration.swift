@@ -72,9 +72,12 @@ public struct SessionServiceConfiguration: Sendable {
     public var redisCommandTimeoutMilliseconds: Int = 250
     /// Redis connect timeout in milliseconds.
     public var redisConnectTimeoutMilliseconds: Int = 500
-    /// Pipelined Redis connections.
-    /// One pipelined connection resolved 10–20 % more per second than two on a 2-core host (BENCHMARKS.md).
-    public var redisPoolSize: Int = 1
+    /// Pipelined Redis connections; 0 means one per event loop, so that a request's Redis round trip
+    /// stays on its connection's thread (docs/architecture.md).
+    public var redisPoolSize: Int = 0
+    /// Whether `GET /v1/session` and `POST /v1/sessions` are answered by the fast path (default) or by
+    /// the router. Both answer alike; the switch exists for side-by-side benchmarks and as an escape hatch.
+    public var fastPath: Bool = true
     /// Prefix of every Redis key.
     public var keyPrefix: String = "sessiond:"
     /// Path of the API keys file.
@@ -109,7 +112,7 @@ public struct SessionServiceConfiguration: Sendable {
         try require(limits.maximumSessionsPerUser >= 1, "maximum sessions per user must be at least 1")
         try require(limits.requestReadTimeout >= 1 && limits.idleConnectionTimeout >= 1, "connection timeouts must be at least 1 second")
         try require(self.redisCommandTimeoutMilliseconds >= 1 && self.redisConnectTimeoutMilliseconds >= 1, "Redis timeouts must be positive")
-        try require((1...64).contains(self.redisPoolSize), "Redis pool size must be 1–64")
+        try require((0...64).contains(self.redisPoolSize), "Redis pool size must be 0 (one per event loop) to 64")
         let name = self.cookie.name
         let tokenCharacters = name.utf8.allSatisfy { byte in
             byte > 0x20 && byte < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains(byte)

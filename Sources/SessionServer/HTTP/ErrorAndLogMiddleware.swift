@@ -13,6 +13,8 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
     typealias Context = SessionRequestContext
     /// Known routes, for 405 versus 404.
     let routeTable: RouteTable
+    /// The per-request log line and latency metric.
+    let requestLog: RequestLog
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -31,25 +33,16 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
             response = JSONResponses.response(apiError.status, JSONResponses.error(apiError), headers: headers)
         }
         response.headers[.cacheControl] = "no-store"
-        let elapsed = ContinuousClock.now - start
-        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-        let route = context.endpointPath ?? "unmatched"
-        let status = response.status.code
-        context.logger.info(
-            "request",
-            metadata: [
-                "http.method": "\(request.method.rawValue)",
-                "http.route": "\(route)",
-                "http.status": "\(status)",
-                "http.latency_ms": "\(Double(nanoseconds / 1000) / 1000)",
-                "caller": "\(context.apiKey?.name ?? "-")",
-            ]
+        self.requestLog.record(
+            method: request.method.rawValue,
+            route: context.endpointPath ?? "unmatched",
+            status: response.status.code,
+            since: start,
+            caller: context.apiKey?.name,
+            logger: context.logger
         )
-        self.timers.timer(method: request.method.rawValue, route: route, status: status).recordNanoseconds(nanoseconds)
         return response
     }
-
-    private let timers = RequestTimers()
 
     /// Maps anything thrown below to the API's error vocabulary. Unknown errors become 500 without details.
     static func apiError(for error: any Error, logger: Logger) -> SessionAPIError {
@@ -79,41 +72,13 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
     }
 }
 
-/// Per-(method, route, status) request timers, created once: making a dimensioned timer costs a
-/// registry lookup that does not belong on every request.
-final class RequestTimers: Sendable {
-    private struct Key: Hashable {
-        let method: String
-        let route: String
-        let status: Int
-    }
-
-    private let timers = NIOLockedValueBox<[Key: Metrics.Timer]>([:])
-
-    func timer(method: String, route: String, status: Int) -> Metrics.Timer {
-        let key = Key(method: method, route: route, status: status)
-        return self.timers.withLockedValue { timers in
-            if let timer = timers[key] { return timer }
-            let timer = Metrics.Timer(
-                label: "sessiond_http_request_duration_seconds",
-                dimensions: [("method", method), ("route", route), ("status", String(status))],
-                preferredDisplayUnit: .seconds
-            )
-            timers[key] = timer
-            return timer
-        }
-    }
-}
-
 /// Authenticates `/v1` callers by `Authorization: Bearer <key>`.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = SessionRequestContext
     let keys: APIKeys
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization] else { throw SessionAPIError.unauthorized }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", let key = self.keys.authenticate(parts[1].trimmingSpaces) else {
+        guard let header = request.headers[.authorization], let key = self.keys.authenticate(authorization: header) else {
             throw SessionAPIError.unauthorized
         }
         var context = context

@@ -30,11 +30,16 @@ struct SessionRoutes: Sendable {
     @Sendable func create(_ request: Request, context: SessionRequestContext) async throws -> Response {
         try context.require(.write, named: "sessions:write")
         let body = try await self.jsonBody(request, context: context)
+        return JSONResponses.response(.created, try await self.create(body))
+    }
+
+    /// Validates and stores a new session; the 201 body. Shared by the router and the fast path.
+    func create(_ body: JSONValue) async throws -> [UInt8] {
         let newSession = try self.validateCreate(body)
         let issued = try await self.repository.create(newSession)
         self.metrics.created.increment()
         if issued.evicted > 0 { self.metrics.evicted.increment(by: issued.evicted) }
-        return JSONResponses.response(.created, JSONResponses.issued(issued, setCookie: self.setCookie(issued)))
+        return JSONResponses.issued(issued, setCookie: self.setCookie(issued))
     }
 
     @Sendable func resolve(_ request: Request, context: SessionRequestContext) async throws -> Response {
@@ -123,14 +128,23 @@ struct SessionRoutes: Sendable {
     /// The token from `X-Session-Token`, else from the configured cookie in `Cookie`. `nil` when absent or
     /// not shaped like a token (so a malformed token never costs a Redis call).
     func token(in request: Request) -> SessionToken? {
-        if let header = request.headers[Self.sessionTokenHeader] {
+        Self.token(
+            header: request.headers[Self.sessionTokenHeader],
+            cookieHeaders: request.headers[values: .cookie],
+            cookieName: self.configuration.cookie.name
+        )
+    }
+
+    /// The token from an `X-Session-Token` value, else from cookie `cookieName` in the `Cookie` values.
+    /// Shared by the router and the resolve fast path, so both read tokens the same way.
+    static func token(header: String?, cookieHeaders: [String], cookieName: String) -> SessionToken? {
+        if let header {
             return SessionToken(parsing: Substring(header).trimmingSpaces)
         }
-        let name = self.configuration.cookie.name
-        for cookieHeader in request.headers[values: .cookie] {
+        for cookieHeader in cookieHeaders {
             for pair in cookieHeader.split(separator: ";") {
                 let trimmed = pair.drop { $0 == " " }
-                guard let equals = trimmed.firstIndex(of: "="), trimmed[..<equals] == name else { continue }
+                guard let equals = trimmed.firstIndex(of: "="), trimmed[..<equals] == cookieName else { continue }
                 var value = trimmed[trimmed.index(after: equals)...]
                 while value.last == " " { value = value.dropLast() }
                 if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
@@ -163,9 +177,9 @@ struct SessionRoutes: Sendable {
     }
 
     private func jsonBody(_ request: Request, context: SessionRequestContext, mergePatch: Bool = false) async throws -> JSONValue {
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingSpaces.lowercased() }
-        let accepted = mediaType == "application/json" || (mergePatch && mediaType == "application/merge-patch+json")
-        guard accepted else { throw SessionAPIError.unsupportedMediaType }
+        guard Self.isJSON(contentType: request.headers[.contentType], mergePatch: mergePatch) else {
+            throw SessionAPIError.unsupportedMediaType
+        }
         let limit = self.configuration.limits.maximumBodyBytes
         let buffer: ByteBuffer
         do {
@@ -173,6 +187,17 @@ struct SessionRoutes: Sendable {
         } catch {
             throw SessionAPIError.payloadTooLarge("the request body exceeds \(limit) bytes")
         }
+        return try Self.parseJSON(buffer)
+    }
+
+    /// Whether a `Content-Type` value names JSON (or, for PATCH, a merge patch).
+    static func isJSON(contentType: String?, mergePatch: Bool = false) -> Bool {
+        let mediaType = contentType?.split(separator: ";").first.map { $0.trimmingSpaces.lowercased() }
+        return mediaType == "application/json" || (mergePatch && mediaType == "application/merge-patch+json")
+    }
+
+    /// A request body as JSON; 400 `invalid_request` when it is not.
+    static func parseJSON(_ buffer: ByteBuffer) throws -> JSONValue {
         do {
             return try JSONParser.parse(Array(buffer.readableBytesView))
         } catch {

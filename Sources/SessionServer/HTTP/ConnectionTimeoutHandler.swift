@@ -1,0 +1,135 @@
+import NIOCore
+import NIOHTTP1
+
+/// Closes connections that take too long to send a request (slowloris defence) or sit idle too long.
+///
+/// An idle timeout alone does not stop a client that dribbles one header byte every few seconds: it is
+/// never idle. So two clocks run per connection: the *read* clock from the first byte of a request to
+/// its end, and the *idle* clock from the end of the last response to the next byte. The raw-byte half
+/// (``ByteWatcher``) sits first in the pipeline and sees bytes arrive; this half sits after the HTTP
+/// decoder and sees requests end and responses end, whichever path (router or fast path) answered.
+/// One timer per connection, re-armed lazily, keeps the cost off the per-request path.
+final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let state: ByteWatcher
+
+    init(readTimeout: TimeAmount, idleTimeout: TimeAmount) {
+        self.state = ByteWatcher(readTimeout: readTimeout, idleTimeout: idleTimeout)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        try? context.pipeline.syncOperations.addHandler(self.state, position: .first)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head: self.state.requestBegan()
+        case .end: self.state.requestArrived()
+        case .body: break
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = self.unwrapOutboundIn(data) {
+            self.state.responseEnded()
+        }
+        context.write(data, promise: promise)
+    }
+
+    /// The per-connection clocks and their timer.
+    final class ByteWatcher: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = ByteBuffer
+        typealias InboundOut = ByteBuffer
+        private let readTimeout: TimeAmount
+        private let idleTimeout: TimeAmount
+        /// When the bytes of a not yet complete request began to arrive.
+        private var requestStartedAt: NIODeadline?
+        /// Requests read whose response has not ended.
+        private var awaitingResponse = 0
+        /// When the connection went idle (no request pending, no response owed).
+        private var idleSince: NIODeadline?
+        private var timer: Scheduled<Void>?
+        private var context: ChannelHandlerContext?
+
+        init(readTimeout: TimeAmount, idleTimeout: TimeAmount) {
+            self.readTimeout = readTimeout
+            self.idleTimeout = idleTimeout
+        }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            self.context = context
+            if context.channel.isActive { self.start() }
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            self.start()
+            context.fireChannelActive()
+        }
+
+        private func start() {
+            guard self.idleSince == nil, self.timer == nil else { return }
+            let now = NIODeadline.now()
+            self.idleSince = now
+            self.arm(at: now + self.idleTimeout)
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            if self.requestStartedAt == nil {
+                self.requestStartedAt = .now()
+            }
+            self.idleSince = nil
+            context.fireChannelRead(data)
+        }
+
+        func requestBegan() {
+            self.awaitingResponse += 1
+        }
+
+        func requestArrived() {
+            self.requestStartedAt = nil
+        }
+
+        func responseEnded() {
+            self.awaitingResponse = max(0, self.awaitingResponse - 1)
+            if self.awaitingResponse == 0, self.requestStartedAt == nil {
+                self.idleSince = .now()
+            }
+        }
+
+        /// The earliest moment a clock runs out; while the server works on a request, neither runs,
+        /// and the timer just looks again after the shorter timeout.
+        private var nextDeadline: NIODeadline {
+            var deadline = NIODeadline.distantFuture
+            if let started = self.requestStartedAt { deadline = min(deadline, started + self.readTimeout) }
+            if let idle = self.idleSince { deadline = min(deadline, idle + self.idleTimeout) }
+            if deadline == .distantFuture { deadline = .now() + min(self.readTimeout, self.idleTimeout) }
+            return deadline
+        }
+
+        private func arm(at deadline: NIODeadline) {
+            guard let context = self.context else { return }
+            self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+                self.timer = nil
+                let deadline = self.nextDeadline
+                if deadline <= .now() {
+                    context.close(promise: nil)
+                } else {
+                    self.arm(at: deadline)
+                }
+            }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            self.timer?.cancel()
+            self.timer = nil
+            self.requestStartedAt = nil
+            self.idleSince = nil
+            context.fireChannelInactive()
+        }
+    }
+}
