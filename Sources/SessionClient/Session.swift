@@ -33,37 +33,35 @@ public struct Session: Sendable, Hashable {
 
     init(json: Data) throws {
         let scanner = JSONObjectScanner(bytes: [UInt8](json))
-        var strings: [String: String] = [:]
-        var version: Int? = nil
-        var metadata: Range<Int>? = nil
+        var handle: String?, userID: String?, version: Int?, metadata: Range<Int>?
+        var created: Date?, lastSeen: Date?, idle: Date?, expires: Date?
         do {
             for (key, range) in try scanner.members() {
                 switch key {
-                case "handle", "user_id", "created_at", "last_seen_at", "idle_expires_at", "expires_at":
-                    strings[key] = try scanner.string(range)
-                case "version":
-                    version = Int(scanner.text(range))
-                case "metadata":
-                    metadata = range
-                default:
-                    continue
+                case "handle": handle = try scanner.string(range)
+                case "user_id": userID = try scanner.string(range)
+                case "created_at": created = RFC3339.parse(try scanner.string(range))
+                case "last_seen_at": lastSeen = RFC3339.parse(try scanner.string(range))
+                case "idle_expires_at": idle = RFC3339.parse(try scanner.string(range))
+                case "expires_at": expires = RFC3339.parse(try scanner.string(range))
+                case "version": version = Int(scanner.text(range))
+                case "metadata": metadata = range
+                default: continue
                 }
             }
-            var metadataStrings: [String: String] = [:]
+            var ip: String?, userAgent: String?
             if let metadata {
-                for (key, range) in try scanner.members(in: metadata) where key == "ip" || key == "user_agent" {
-                    metadataStrings[key] = try? scanner.string(range)
+                for (key, range) in try scanner.members(in: metadata) {
+                    if key == "ip" { ip = try? scanner.string(range) }
+                    if key == "user_agent" { userAgent = try? scanner.string(range) }
                 }
             }
-            self.ip = metadataStrings["ip"]
-            self.userAgent = metadataStrings["user_agent"]
+            self.ip = ip
+            self.userAgent = userAgent
         } catch {
             throw SessionClientError(.invalidResponse, message: "malformed session JSON")
         }
-        guard let handle = strings["handle"], let userID = strings["user_id"], let version,
-            let created = strings["created_at"].flatMap(RFC3339.parse), let lastSeen = strings["last_seen_at"].flatMap(RFC3339.parse),
-            let idle = strings["idle_expires_at"].flatMap(RFC3339.parse), let expires = strings["expires_at"].flatMap(RFC3339.parse)
-        else {
+        guard let handle, let userID, let version, let created, let lastSeen, let idle, let expires else {
             throw SessionClientError(.invalidResponse, message: "session JSON lacks a field or has a malformed one")
         }
         self.handle = handle

@@ -19,6 +19,8 @@ public final class SessionClient: Sendable {
     private let authorization: String
     /// The resolve request (URL and Authorization) without its token, built once per client.
     private let resolveRequest: HTTPClientRequest
+    /// The resolve's own lean connections (plain `http://` sessiond); `nil`: resolve via AsyncHTTPClient.
+    private let resolveTransport: ResolveTransport?
 
     /// A client with its own keep-alive connection pool. Call ``shutdown()`` when done.
     public init(configuration: SessionClientConfiguration) {
@@ -38,6 +40,13 @@ public final class SessionClient: Sendable {
         var resolveRequest = HTTPClientRequest(url: configuration.baseURL + "/v1/session")
         resolveRequest.headers.add(name: "Authorization", value: self.authorization)
         self.resolveRequest = resolveRequest
+        self.resolveTransport = ResolveTransport(
+            baseURL: configuration.baseURL,
+            authorization: self.authorization,
+            maximumConnections: configuration.maximumConnections,
+            connectTimeout: .nanoseconds(Self.nanoseconds(configuration.timeouts.connect)),
+            requestTimeout: .nanoseconds(Self.nanoseconds(configuration.timeouts.request))
+        )
     }
 
     /// Runs `body` with a client and shuts it down afterwards.
@@ -58,6 +67,7 @@ public final class SessionClient: Sendable {
 
     /// Closes the connection pool.
     public func shutdown() async throws {
+        await self.resolveTransport?.shutdown()
         try await self.http.shutdown()
     }
 
@@ -75,9 +85,19 @@ public final class SessionClient: Sendable {
     /// The session of `token`; `nil` if there is no valid session.
     public func resolve(token: String) async throws -> Session? {
         if let cache, let hit = cache.get(token) { return hit }
-        var request = self.resolveRequest
-        request.headers.add(name: "X-Session-Token", value: token)
-        let (status, body) = try await self.execute(request)
+        // Tokens are URL-safe base64: anything else (a control character, a line break) cannot be a
+        // session and must never reach a header.
+        guard !token.isEmpty, token.utf8.count <= 512, token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        let status: Int
+        let body: Data
+        if let transport = self.resolveTransport {
+            let response = try await transport.resolve(token: token)
+            (status, body) = (response.status, Data(response.body.readableBytesView))
+        } else {
+            var request = self.resolveRequest
+            request.headers.add(name: "X-Session-Token", value: token)
+            (status, body) = try await self.execute(request)
+        }
         switch status {
         case 200:
             let session = try Self.decodeSession(body)

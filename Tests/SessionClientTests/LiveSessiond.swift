@@ -14,7 +14,10 @@ enum LiveSessiond {
     static let readerKey = "client-reader-0123456789"
 
     /// Runs `body` with the base URL of a live sessiond.
-    static func run<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {
+    static func run<T: Sendable>(
+        configure: (inout SessionServiceConfiguration) -> Void = { _ in },
+        _ body: @Sendable (String) async throws -> T
+    ) async throws -> T {
         let redis = try TestRedis.client()
         let repository = RedisSessionRepository(
             redis: redis,
@@ -25,6 +28,7 @@ enum LiveSessiond {
         let keys = try APIKeys(parsing: "admin sessions:read,sessions:write,sessions:admin \(adminKey)\nreader sessions:read \(readerKey)")
         var configuration = SessionServiceConfiguration()
         configuration.port = 0
+        configure(&configuration)
         // The whole server as sessiond runs it: fast path, connection handlers and router.
         let app = SessionApplication.makeApplication(
             configuration: configuration,

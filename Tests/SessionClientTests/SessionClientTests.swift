@@ -1,5 +1,7 @@
 import Foundation
+import NIOCore
 import RedisTestSupport
+import SessionServer
 import Testing
 
 @testable import SessionClient
@@ -66,6 +68,57 @@ struct Claims: Codable, Equatable {
                 }
             }
         }
+    }
+
+    @Test func resolvesSurviveKeepAliveConnectionsClosedBySessiond() async throws {
+        // sessiond closes idle keep-alive connections after 1 s; the client's next resolve finds its
+        // pooled connection dead and must retry on a new one, not report sessiond unavailable.
+        try await LiveSessiond.run(configure: { $0.limits.idleConnectionTimeout = 1 }) { url in
+            try await SessionClient.withSessionClient(configuration: .init(baseURL: url, apiKey: LiveSessiond.adminKey)) { client in
+                let issued = try await client.create(userID: "keepalive")
+                for _ in 0..<3 {
+                    #expect(try await client.resolve(token: issued.token)?.handle == issued.session.handle)
+                    try await Task.sleep(for: .milliseconds(1600))
+                }
+            }
+        }
+    }
+
+    @Test func moreConcurrentResolvesThanConnectionsAllComplete() async throws {
+        try await LiveSessiond.run { url in
+            let configuration = SessionClientConfiguration(baseURL: url, apiKey: LiveSessiond.adminKey, maximumConnections: 2)
+            try await SessionClient.withSessionClient(configuration: configuration) { client in
+                let issued = try await client.create(userID: "pool")
+                let handles = try await withThrowingTaskGroup(of: String?.self) { group in
+                    for _ in 0..<40 { group.addTask { try await client.resolve(token: issued.token)?.handle } }
+                    var handles: [String?] = []
+                    for try await handle in group { handles.append(handle) }
+                    return handles
+                }
+                #expect(handles.count == 40)
+                #expect(handles.allSatisfy { $0 == issued.session.handle })
+            }
+        }
+    }
+
+    @Test func tokensThatCannotBeTokensNeverReachAHeader() async throws {
+        // Against a port nobody listens on: a request would throw "unavailable"; nil proves none was made.
+        try await SessionClient.withSessionClient(configuration: .init(baseURL: "http://127.0.0.1:6459", apiKey: "k")) { client in
+            for token in ["", "abc\r\nX-Evil: 1", "tab\there", String(repeating: "A", count: 600), "ünïcode"] {
+                let resolved = try await client.resolve(token: token)
+                #expect(resolved == nil)
+            }
+        }
+    }
+
+    @Test func theLeanResolveTransportServesPlainHTTPOnly() {
+        func transport(_ url: String) -> ResolveTransport? {
+            ResolveTransport(baseURL: url, authorization: "Bearer k", maximumConnections: 1, connectTimeout: .seconds(1), requestTimeout: .seconds(1))
+        }
+        #expect(transport("http://127.0.0.1:8080") != nil)
+        #expect(transport("http://sessiond") != nil)
+        #expect(transport("https://sessiond:8443") == nil)  // TLS: AsyncHTTPClient
+        #expect(transport("not a url") == nil)
     }
 
     @Test func stoppedSessiondIsATypedUnavailableErrorNotANil() async throws {

@@ -1,0 +1,324 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The resolve's own keep-alive HTTP/1.1 connections to sessiond, straight on SwiftNIO.
+///
+/// A resolve runs on every request of every microservice, so its per-call cost matters more than
+/// anything else in the client. AsyncHTTPClient, which serves every other call, spends most of a
+/// resolve in its general machinery (URL and request validation, its pool's state machines,
+/// streaming bodies, tracing hooks). This transport does one thing: send the one fixed-shape `GET
+/// /v1/session` on an idle keep-alive connection (one request at a time per connection, no
+/// pipelining) and collect the answer. Used for `http://` base URLs; an `https://` sessiond is
+/// resolved through AsyncHTTPClient.
+final class ResolveTransport: Sendable {
+    struct Response {
+        let status: Int
+        let body: ByteBuffer
+    }
+
+    private let host: String
+    private let port: Int
+    private let requestHead: HTTPRequestHead
+    private let connectTimeout: TimeAmount
+    private let requestTimeout: TimeAmount
+    private let pool: ResolvePool
+
+    /// `nil` unless `baseURL` is a plain `http://` URL.
+    init?(baseURL: String, authorization: String, maximumConnections: Int, connectTimeout: TimeAmount, requestTimeout: TimeAmount) {
+        guard let url = URL(string: baseURL), url.scheme?.lowercased() == "http", let host = url.host, !host.isEmpty else {
+            return nil
+        }
+        self.host = host
+        self.port = url.port ?? 80
+        var headers = HTTPHeaders()
+        let hostHeader = host.contains(":") ? "[\(host)]" : host
+        headers.add(name: "Host", value: url.port.map { "\(hostHeader):\($0)" } ?? hostHeader)
+        headers.add(name: "Authorization", value: authorization)
+        self.requestHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: url.path + "/v1/session", headers: headers)
+        self.connectTimeout = connectTimeout
+        self.requestTimeout = requestTimeout
+        self.pool = ResolvePool(maximum: max(1, maximumConnections))
+    }
+
+    /// sessiond's answer to `GET /v1/session` with `token`.
+    func resolve(token: String) async throws -> Response {
+        var head = self.requestHead
+        head.headers.add(name: "X-Session-Token", value: token)
+        // A keep-alive connection may have been closed by sessiond's idle timeout just now: a GET is
+        // safe to send again once, on a new connection.
+        for attempt in 0..<2 {
+            let connection = try await self.lease(fresh: attempt > 0)
+            do {
+                let response = try await connection.send(head, timeout: self.requestTimeout).get()
+                self.pool.release(connection, reusable: response.keepAlive)
+                return Response(status: response.status, body: response.body)
+            } catch let error as ResolveTransportError {
+                self.pool.release(connection, reusable: false)
+                if error == .closedBeforeResponse, connection.wasReused, attempt == 0 { continue }
+                throw SessionClientError(.unavailable, message: "sessiond unreachable: \(error.message)")
+            } catch {
+                self.pool.release(connection, reusable: false)
+                throw SessionClientError(.unavailable, message: "sessiond unreachable: \(error)")
+            }
+        }
+        throw SessionClientError(.unavailable, message: "sessiond closed the connection")
+    }
+
+    /// Closes every connection.
+    func shutdown() async {
+        for connection in self.pool.shutdown() {
+            try? await connection.channel.close()
+        }
+    }
+
+    private func lease(fresh: Bool) async throws -> ResolveConnection {
+        switch try await self.pool.lease(fresh: fresh) {
+        case .reuse(let connection):
+            return connection
+        case .connect:
+            do {
+                return try await self.connect()
+            } catch {
+                self.pool.connectFailed()
+                throw SessionClientError(.unavailable, message: "sessiond unreachable: cannot connect to \(self.host):\(self.port): \(error)")
+            }
+        }
+    }
+
+    private func connect() async throws -> ResolveConnection {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(self.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // Header values are fixed at init or checked by the caller (the token): no per-request validation.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
+                    try channel.pipeline.syncOperations.addHandler(ResolveResponseHandler())
+                }
+            }
+            .connect(host: self.host, port: self.port)
+            .get()
+        let handler = try await channel.eventLoop.submit {
+            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ResolveResponseHandler.self), eventLoop: channel.eventLoop)
+        }.get()
+        return ResolveConnection(channel: channel, handler: handler)
+    }
+}
+
+struct ResolveTransportError: Error, Equatable {
+    let message: String
+    static let closedBeforeResponse = ResolveTransportError(message: "connection closed before the response")
+    static let timedOut = ResolveTransportError(message: "request timed out")
+}
+
+/// One keep-alive connection; one request at a time.
+final class ResolveConnection: Sendable {
+    struct Answer {
+        let status: Int
+        let body: ByteBuffer
+        let keepAlive: Bool
+    }
+
+    let channel: any Channel
+    private let handler: NIOLoopBound<ResolveResponseHandler>
+    private let uses = NIOLockedValueBox(0)
+
+    init(channel: any Channel, handler: NIOLoopBound<ResolveResponseHandler>) {
+        self.channel = channel
+        self.handler = handler
+    }
+
+    /// Whether it served a request before the current one.
+    var wasReused: Bool { self.uses.withLockedValue { $0 } > 1 }
+
+    func send(_ head: HTTPRequestHead, timeout: TimeAmount) -> EventLoopFuture<Answer> {
+        self.uses.withLockedValue { $0 += 1 }
+        let promise = self.channel.eventLoop.makePromise(of: Answer.self)
+        if self.channel.eventLoop.inEventLoop {
+            self.handler.value.send(head, promise: promise, timeout: timeout)
+        } else {
+            let handler = self.handler
+            self.channel.eventLoop.execute { handler.value.send(head, promise: promise, timeout: timeout) }
+        }
+        return promise.futureResult
+    }
+}
+
+/// Writes a request and assembles its response.
+final class ResolveResponseHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private var context: ChannelHandlerContext?
+    private var promise: EventLoopPromise<ResolveConnection.Answer>?
+    private var timer: Scheduled<Void>?
+    private var status = 0
+    private var keepAlive = true
+    private var body: ByteBuffer?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func send(_ head: HTTPRequestHead, promise: EventLoopPromise<ResolveConnection.Answer>, timeout: TimeAmount) {
+        guard let context, context.channel.isActive, self.promise == nil else {
+            promise.fail(ResolveTransportError.closedBeforeResponse)
+            return
+        }
+        self.promise = promise
+        self.status = 0
+        self.body = nil
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            self.timer = nil
+            self.fail(ResolveTransportError.timedOut)
+            context.close(promise: nil)
+        }
+        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.status = Int(head.status.code)
+            self.keepAlive = head.isKeepAlive
+        case .body(var part):
+            if self.body == nil {
+                self.body = part
+            } else {
+                self.body!.writeBuffer(&part)
+            }
+        case .end:
+            self.timer?.cancel()
+            self.timer = nil
+            let promise = self.promise
+            self.promise = nil
+            promise?.succeed(ResolveConnection.Answer(status: self.status, body: self.body ?? ByteBuffer(), keepAlive: self.keepAlive))
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.fail(ResolveTransportError(message: "\(error)"))
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.fail(ResolveTransportError.closedBeforeResponse)
+        context.fireChannelInactive()
+    }
+
+    private func fail(_ error: ResolveTransportError) {
+        self.timer?.cancel()
+        self.timer = nil
+        let promise = self.promise
+        self.promise = nil
+        promise?.fail(error)
+    }
+}
+
+/// Idle connections (most recently used first) and a bound on open ones; callers beyond the bound
+/// wait for a connection to come back.
+final class ResolvePool: Sendable {
+    enum Lease {
+        case reuse(ResolveConnection)
+        case connect
+    }
+
+    private struct State {
+        var idle: [ResolveConnection] = []
+        var open = 0
+        var waiters: [CheckedContinuation<Lease, any Error>] = []
+        var isShutDown = false
+    }
+
+    private let maximum: Int
+    private let state = NIOLockedValueBox(State())
+
+    init(maximum: Int) {
+        self.maximum = maximum
+    }
+
+    func lease(fresh: Bool) async throws -> Lease {
+        enum Decision {
+            case lease(Lease)
+            case wait
+            case fail
+        }
+        let decision: Decision = self.state.withLockedValue { state in
+            if state.isShutDown { return .fail }
+            while !fresh, let connection = state.idle.popLast() {
+                if connection.channel.isActive { return .lease(.reuse(connection)) }
+                state.open -= 1
+            }
+            if state.open < self.maximum {
+                state.open += 1
+                return .lease(.connect)
+            }
+            return .wait
+        }
+        switch decision {
+        case .lease(let lease): return lease
+        case .fail: throw SessionClientError(.unavailable, message: "the client was shut down")
+        case .wait:
+            return try await withCheckedThrowingContinuation { continuation in
+                let shutDown: Bool = self.state.withLockedValue { state in
+                    if state.isShutDown { return true }
+                    state.waiters.append(continuation)
+                    return false
+                }
+                if shutDown { continuation.resume(throwing: SessionClientError(.unavailable, message: "the client was shut down")) }
+            }
+        }
+    }
+
+    /// Returns a connection; a connection that cannot be reused is closed and its slot freed.
+    func release(_ connection: ResolveConnection, reusable: Bool) {
+        let keep = reusable && connection.channel.isActive
+        let waiter: (CheckedContinuation<Lease, any Error>, Lease)? = self.state.withLockedValue { state in
+            if state.isShutDown {
+                state.open -= 1
+                return nil
+            }
+            if !state.waiters.isEmpty {
+                let waiter = state.waiters.removeFirst()
+                // The slot passes to the waiter: with this connection, or to open a new one.
+                return (waiter, keep ? .reuse(connection) : .connect)
+            }
+            if keep {
+                state.idle.append(connection)
+            } else {
+                state.open -= 1
+            }
+            return nil
+        }
+        if !keep || self.state.withLockedValue({ $0.isShutDown }) { connection.channel.close(promise: nil) }
+        if let (continuation, lease) = waiter { continuation.resume(returning: lease) }
+    }
+
+    /// A connect for a leased slot failed: free the slot (or pass it to a waiter).
+    func connectFailed() {
+        let waiter: CheckedContinuation<Lease, any Error>? = self.state.withLockedValue { state in
+            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
+            state.open -= 1
+            return nil
+        }
+        waiter?.resume(returning: .connect)
+    }
+
+    /// Marks the pool shut down; the idle connections to close, waiters failed.
+    func shutdown() -> [ResolveConnection] {
+        let (idle, waiters) = self.state.withLockedValue { state in
+            state.isShutDown = true
+            let result = (state.idle, state.waiters)
+            state.open -= state.idle.count
+            state.idle = []
+            state.waiters = []
+            return result
+        }
+        for waiter in waiters { waiter.resume(throwing: SessionClientError(.unavailable, message: "the client was shut down")) }
+        return idle
+    }
+}
