@@ -19,13 +19,18 @@ SESSIOND_LOG_LEVEL=warning .build-release/release/sessiond --listen 127.0.0.1:80
   --redis-url redis://127.0.0.1:6400 --api-keys-file .run/bench/keys --max-sessions-per-user 2000 \
   > .run/bench/sessiond.log 2>&1 &
 pid=$!
+# The same service with the fast path off (everything through the router), for side-by-side rows.
+SESSIOND_LOG_LEVEL=warning .build-release/release/sessiond --listen 127.0.0.1:8093 \
+  --redis-url redis://127.0.0.1:6400 --api-keys-file .run/bench/keys --max-sessions-per-user 2000 --fast-path false \
+  > .run/bench/sessiond-router.log 2>&1 &
+pid_router=$!
 # A second sessiond over a second Redis holds the 1,000,000-session data set.
 SESSIOND_LOG_LEVEL=warning .build-release/release/sessiond --listen 127.0.0.1:8092 \
   --redis-url redis://127.0.0.1:6401 --api-keys-file .run/bench/keys > .run/bench/sessiond-large.log 2>&1 &
 pid_large=$!
-trap 'kill $pid $pid_large 2>/dev/null; wait $pid $pid_large 2>/dev/null; scripts/redis.sh stop 6400; scripts/redis.sh stop 6401' EXIT
-for port in 8090 8092; do
+trap 'kill $pid $pid_large $pid_router 2>/dev/null; wait $pid $pid_large $pid_router 2>/dev/null; scripts/redis.sh stop 6400; scripts/redis.sh stop 6401' EXIT
+for port in 8090 8092 8093; do
   for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$port/readyz >/dev/null && break; sleep 0.1; done
 done
 CLIENT_BENCH=.build-release/release/ClientBenchmark API_KEY=$key SESSIOND_PORT=8090 REDIS_PORT=6400 \
-  SESSIOND_PORT_LARGE=8092 REDIS_PORT_LARGE=6401 WORK_DIR=.run/bench python3 Benchmarks/service/service_bench.py
+  SESSIOND_PORT_LARGE=8092 REDIS_PORT_LARGE=6401 SESSIOND_PORT_ROUTER=8093 WORK_DIR=.run/bench python3 Benchmarks/service/service_bench.py

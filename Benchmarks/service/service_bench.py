@@ -91,15 +91,21 @@ def main():
     env = {"TOKENS_FILE": tokens_file, "API_KEY": KEY}
     script_dir = os.path.dirname(os.path.abspath(__file__))
 
-    health, resolve, rb = [], [], []
+    router_port = int(os.environ.get("SESSIOND_PORT_ROUTER", "0"))
+    health, resolve, rb, resolve_router = [], [], [], []
     for _ in range(ROUNDS):
         health.append(wrk("/healthz"))
         resolve.append(wrk("/v1/session", os.path.join(script_dir, "resolve.lua"), env=env))
         rb.append(redis_benchmark())
-    creates = []
+        if router_port:
+            resolve_router.append(wrk("/v1/session", os.path.join(script_dir, "resolve.lua"), env=env, port=router_port))
+    creates, creates_router = [], []
     for round_index in range(ROUNDS):
         creates.append(wrk("/v1/sessions", os.path.join(script_dir, "create.lua"), duration="5s",
                            env={**env, "RUN_ID": f"c{round_index}", "DATA_BYTES": "200"}))
+        if router_port:
+            creates_router.append(wrk("/v1/sessions", os.path.join(script_dir, "create.lua"), duration="5s",
+                                      env={**env, "RUN_ID": f"cr{round_index}", "DATA_BYTES": "200"}, port=router_port))
     # The thin client: one process, 50 tasks, against the same endpoint, alternating with wrk.
     client_bin = os.environ.get("CLIENT_BENCH")
     client_rows, wrk_rows, hits = [], [], []
@@ -113,13 +119,20 @@ def main():
             hits.append(float(hit_us))
     r, h, b, c = med([x[0] for x in resolve]), med([x[0] for x in health]), med([x[0] for x in rb]), med([x[0] for x in creates])
     report.append("### Throughput and latency (1,000 sessions stored)\n")
-    report.append(table([("GET /healthz (HTTP floor)", health), ("GET /v1/session (resolve)", resolve),
-                         ("redis-benchmark -t get -c 50 -n 200000", rb), ("POST /v1/sessions (create, 200 B data)", creates)]))
+    rows = [("GET /healthz (HTTP floor, served by the router)", health), ("GET /v1/session (resolve, fast path)", resolve),
+            ("redis-benchmark -t get -c 50 -n 200000", rb), ("POST /v1/sessions (create, 200 B data, fast path)", creates)]
+    if router_port:
+        rows += [("GET /v1/session through the router (--fast-path false)", resolve_router),
+                 ("POST /v1/sessions through the router (--fast-path false)", creates_router)]
+    report.append(table(rows))
     report.append("")
     report.append(f"- resolve / healthz: **{r / h:.2f}×** (target ≥ 0.75×)")
     report.append(f"- resolve / redis-benchmark GET: **{r / b:.2f}×** (target ≥ 0.40×)")
     report.append(f"- resolve p99: **{med([x[2] for x in resolve]):.2f} ms** (target ≤ 5 ms)")
     report.append(f"- create / resolve: **{c / r:.2f}×** (target ≥ 0.5×)")
+    if router_port:
+        rr, cr = med([x[0] for x in resolve_router]), med([x[0] for x in creates_router])
+        report.append(f"- fast path / router, same binary and Redis: resolve **{r / rr:.2f}×**, create **{c / cr:.2f}×**")
     if client_rows:
         w = med([x[0] for x in wrk_rows])
         report.append(f"- SessionClient, one process, 50 tasks: **{med(client_rows):,.0f}** resolves/s vs wrk -c 50 {w:,.0f} → "

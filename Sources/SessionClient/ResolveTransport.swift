@@ -57,7 +57,7 @@ final class ResolveTransport: Sendable {
                 return Response(status: response.status, body: response.body)
             } catch let error as ResolveTransportError {
                 self.pool.release(connection, reusable: false)
-                if error == .closedBeforeResponse, connection.wasReused, attempt == 0 { continue }
+                if error.staleKeepAlive, attempt == 0 { continue }
                 throw SessionClientError(.unavailable, message: "sessiond unreachable: \(error.message)")
             } catch {
                 self.pool.release(connection, reusable: false)
@@ -110,8 +110,13 @@ final class ResolveTransport: Sendable {
 
 struct ResolveTransportError: Error, Equatable {
     let message: String
-    static let closedBeforeResponse = ResolveTransportError(message: "connection closed before the response")
-    static let timedOut = ResolveTransportError(message: "request timed out")
+    /// The connection had answered earlier requests: sessiond may have closed it as idle just now.
+    var staleKeepAlive = false
+
+    static func closedBeforeResponse(reused: Bool) -> Self {
+        Self(message: "connection closed before the response", staleKeepAlive: reused)
+    }
+    static let timedOut = Self(message: "request timed out")
 }
 
 /// One keep-alive connection; one request at a time.
@@ -124,37 +129,41 @@ final class ResolveConnection: Sendable {
 
     let channel: any Channel
     private let handler: NIOLoopBound<ResolveResponseHandler>
-    private let uses = NIOLockedValueBox(0)
 
     init(channel: any Channel, handler: NIOLoopBound<ResolveResponseHandler>) {
         self.channel = channel
         self.handler = handler
     }
 
-    /// Whether it served a request before the current one.
-    var wasReused: Bool { self.uses.withLockedValue { $0 } > 1 }
-
+    /// Sends `head`; the future fails with ``ResolveTransportError/closedBeforeResponse`` (plus whether
+    /// the connection had served a request before) or ``ResolveTransportError/timedOut``.
     func send(_ head: HTTPRequestHead, timeout: TimeAmount) -> EventLoopFuture<Answer> {
-        self.uses.withLockedValue { $0 += 1 }
         let promise = self.channel.eventLoop.makePromise(of: Answer.self)
+        let deadline = NIODeadline.now() + timeout
         if self.channel.eventLoop.inEventLoop {
-            self.handler.value.send(head, promise: promise, timeout: timeout)
+            self.handler.value.send(head, promise: promise, deadline: deadline)
         } else {
             let handler = self.handler
-            self.channel.eventLoop.execute { handler.value.send(head, promise: promise, timeout: timeout) }
+            self.channel.eventLoop.execute { handler.value.send(head, promise: promise, deadline: deadline) }
         }
         return promise.futureResult
     }
 }
 
 /// Writes a request and assembles its response.
+///
+/// One timer per connection, not per request: it is armed when a request starts and none is armed,
+/// and when it fires it either fails the request past its deadline (closing the connection, whose
+/// late reply would otherwise answer the next request) or re-arms for the current deadline.
 final class ResolveResponseHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 
     private var context: ChannelHandlerContext?
     private var promise: EventLoopPromise<ResolveConnection.Answer>?
+    private var deadline = NIODeadline.distantFuture
     private var timer: Scheduled<Void>?
+    private var requests = 0
     private var status = 0
     private var keepAlive = true
     private var body: ByteBuffer?
@@ -163,21 +172,32 @@ final class ResolveResponseHandler: ChannelInboundHandler {
         self.context = context
     }
 
-    func send(_ head: HTTPRequestHead, promise: EventLoopPromise<ResolveConnection.Answer>, timeout: TimeAmount) {
+    func send(_ head: HTTPRequestHead, promise: EventLoopPromise<ResolveConnection.Answer>, deadline: NIODeadline) {
         guard let context, context.channel.isActive, self.promise == nil else {
-            promise.fail(ResolveTransportError.closedBeforeResponse)
+            promise.fail(ResolveTransportError.closedBeforeResponse(reused: self.requests > 0))
             return
         }
+        self.requests += 1
         self.promise = promise
+        self.deadline = deadline
         self.status = 0
         self.body = nil
-        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-            self.timer = nil
-            self.fail(ResolveTransportError.timedOut)
-            context.close(promise: nil)
-        }
+        if self.timer == nil { self.arm(at: deadline, context: context) }
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    private func arm(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.timer = nil
+            guard self.promise != nil else { return }
+            if self.deadline <= .now() {
+                self.fail(ResolveTransportError.timedOut)
+                context.close(promise: nil)
+            } else {
+                self.arm(at: self.deadline, context: context)
+            }
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -192,8 +212,6 @@ final class ResolveResponseHandler: ChannelInboundHandler {
                 self.body!.writeBuffer(&part)
             }
         case .end:
-            self.timer?.cancel()
-            self.timer = nil
             let promise = self.promise
             self.promise = nil
             promise?.succeed(ResolveConnection.Answer(status: self.status, body: self.body ?? ByteBuffer(), keepAlive: self.keepAlive))
@@ -206,13 +224,13 @@ final class ResolveResponseHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.fail(ResolveTransportError.closedBeforeResponse)
+        self.timer?.cancel()
+        self.timer = nil
+        self.fail(ResolveTransportError.closedBeforeResponse(reused: self.requests > 1))
         context.fireChannelInactive()
     }
 
     private func fail(_ error: ResolveTransportError) {
-        self.timer?.cancel()
-        self.timer = nil
         let promise = self.promise
         self.promise = nil
         promise?.fail(error)

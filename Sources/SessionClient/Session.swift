@@ -40,10 +40,10 @@ public struct Session: Sendable, Hashable {
                 switch key {
                 case "handle": handle = try scanner.string(range)
                 case "user_id": userID = try scanner.string(range)
-                case "created_at": created = RFC3339.parse(try scanner.string(range))
-                case "last_seen_at": lastSeen = RFC3339.parse(try scanner.string(range))
-                case "idle_expires_at": idle = RFC3339.parse(try scanner.string(range))
-                case "expires_at": expires = RFC3339.parse(try scanner.string(range))
+                case "created_at": created = RFC3339.parse(scanner.bytes[range])
+                case "last_seen_at": lastSeen = RFC3339.parse(scanner.bytes[range])
+                case "idle_expires_at": idle = RFC3339.parse(scanner.bytes[range])
+                case "expires_at": expires = RFC3339.parse(scanner.bytes[range])
                 case "version": version = Int(scanner.text(range))
                 case "metadata": metadata = range
                 default: continue
@@ -92,7 +92,17 @@ public struct IssuedSession: Sendable {
 /// Parses sessiond's RFC 3339 UTC timestamps (`2026-11-29T03:46:57.123Z`) without a formatter.
 enum RFC3339 {
     static func parse(_ text: String) -> Date? {
-        let bytes = Array(text.utf8)
+        self.parse(Array(text.utf8)[...])
+    }
+
+    /// Parses a quoted (`"…"`) or bare timestamp's bytes.
+    static func parse(_ slice: ArraySlice<UInt8>) -> Date? {
+        var slice = slice
+        if slice.count >= 2, slice.first == 34, slice.last == 34 { slice = slice.dropFirst().dropLast() }
+        return slice.withUnsafeBufferPointer { Self.parse(bytes: $0) }
+    }
+
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         guard bytes.count >= 20, bytes[4] == 45, bytes[7] == 45, bytes[10] == 84, bytes[13] == 58, bytes[16] == 58, bytes.last == 90 else {
             return nil
         }
