@@ -84,6 +84,7 @@ let package = Package(
             name: "sessiond",
             dependencies: [
                 "SessionServer",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -172,6 +173,7 @@ let package = Package(
                 "SessionServer",
                 "RedisTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -183,6 +185,7 @@ let package = Package(
                 "SessionServer",
                 "RedisTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

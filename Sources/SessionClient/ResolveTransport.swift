@@ -219,7 +219,9 @@ final class ResolveResponseHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.fail(ResolveTransportError(message: "\(error)"))
+        // On a connection that served earlier requests, a reset usually means sessiond closed it as
+        // idle while this request was on its way: safe to send again on a new connection (GET).
+        self.fail(ResolveTransportError(message: "\(error)", staleKeepAlive: self.requests > 1))
         context.close(promise: nil)
     }
 

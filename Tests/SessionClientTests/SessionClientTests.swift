@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 import RedisTestSupport
 import SessionServer
 import Testing
@@ -99,6 +100,34 @@ struct Claims: Codable, Equatable {
                 #expect(handles.allSatisfy { $0 == issued.session.handle })
             }
         }
+    }
+
+    @Test func aSessiondThatNeverAnswersTimesOutAsUnavailable() async throws {
+        // A listener that accepts and reads but never answers.
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in channel.eventLoop.makeSucceededVoidFuture() }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        let port = try #require(server.localAddress?.port)
+        let configuration = SessionClientConfiguration(
+            baseURL: "http://127.0.0.1:\(port)",
+            apiKey: "k",
+            timeouts: .init(connect: .milliseconds(250), request: .milliseconds(300))
+        )
+        try await SessionClient.withSessionClient(configuration: configuration) { client in
+            for _ in 0..<2 {  // the second request must not inherit the first one's dead connection
+                let started = ContinuousClock.now
+                do {
+                    _ = try await client.resolve(token: String(repeating: "A", count: 47))
+                    Issue.record("a silent sessiond produced an answer")
+                } catch let error as SessionClientError {
+                    #expect(error.isUnavailable)
+                }
+                let waited = ContinuousClock.now - started
+                #expect(waited >= .milliseconds(250) && waited < .seconds(2), "waited \(waited)")
+            }
+        }
+        try await server.close()
     }
 
     @Test func tokensThatCannotBeTokensNeverReachAHeader() async throws {
