@@ -164,7 +164,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RedisIntegrationTests",
-            dependencies: ["RedisWire", "RedisTestSupport", .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            dependencies: [
+                "RedisWire", "RedisTestSupport", .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import RedisTestSupport
 import Testing
 
@@ -11,6 +12,29 @@ import Testing
         let redis = try TestRedis.client()
         defer { Task { await redis.shutdown() } }
         #expect(try await redis.send("PING") == .simpleString("PONG"))
+    }
+
+    @Test func aCallerOnAnEventLoopUsesThatLoopsConnection() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let loops = Array(group.makeIterator())
+        let redis = RedisClient(configuration: try TestRedis.configuration(poolSize: 2), eventLoopGroup: group, logger: Logger(label: "test"))
+        // Open both connections, then ask CLIENT ID from tasks pinned to each loop.
+        _ = try await (redis.send("PING"), redis.send("PING"))
+        var idsByLoop: [[Int]] = []
+        for loop in loops {
+            let executor = LoopExecutor(loop)
+            var ids: [Int] = []
+            for _ in 0..<5 {
+                let id = try await Task(executorPreference: executor) { try await redis.send("CLIENT", "ID").int }.value
+                ids.append(try #require(id))
+            }
+            idsByLoop.append(ids)
+        }
+        #expect(Set(idsByLoop[0]).count == 1, "loop 0 used \(idsByLoop[0])")
+        #expect(Set(idsByLoop[1]).count == 1, "loop 1 used \(idsByLoop[1])")
+        #expect(idsByLoop[0][0] != idsByLoop[1][0])
+        await redis.shutdown()
+        try await group.shutdownGracefully()
     }
 
     @Test func setGetDeleteRoundTrip() async throws {
@@ -285,4 +309,14 @@ final class ManagedCounter: Sendable {
     private let box = LockedBox(0)
     func increment() { self.box.withLock { $0 += 1 } }
     var value: Int { self.box.withLock { $0 } }
+}
+
+/// Runs a task's jobs on one event loop (what sessiond's fast path does).
+final class LoopExecutor: TaskExecutor {
+    let loop: any EventLoop
+    init(_ loop: any EventLoop) { self.loop = loop }
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        self.loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
 }
