@@ -43,13 +43,14 @@ struct EventLoopTaskExecutors: Sendable {
     }
 }
 
-/// sessiond's HTTP/1 connection: Hummingbird's request handling behind a resolve fast path.
+/// sessiond's HTTP/1 connection: Hummingbird's request handling behind a fast path.
 ///
 /// Pipeline, from the socket inwards:
-/// `ByteWatcher` (slowloris clock) → HTTP decoder/encoder → `HTTPServerPipelineHandler` (one request
-/// at a time, responses in order, quiescing) → `ConnectionTimeoutHandler` (read and idle clocks) → ``FastPath`` (answers
-/// `GET /v1/session` and `POST /v1/sessions` itself) → Hummingbird's codec, connection-state handler and router for the rest.
-/// See docs/architecture.md, "The resolve fast path".
+/// `ByteWatcher` (read and idle clocks) → HTTP decoder/encoder → `HTTPServerPipelineHandler` (one
+/// request at a time, responses in order, quiescing) → ``ConnectionTimeoutHandler`` → ``FastPath``
+/// (answers `GET /v1/session` and `POST /v1/sessions` itself) → Hummingbird's codec,
+/// connection-state handler and router for everything else.
+/// See docs/architecture.md, "The fast path".
 struct SessionHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
