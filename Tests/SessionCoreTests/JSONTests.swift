@@ -23,6 +23,19 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(text.utf8)) }
     }
 
+    @Test(arguments: [
+        ("plain", #""plain""#),
+        ("", #""""#),
+        ("ünï 😀", "\"ünï 😀\""),
+        ("a\"b\\c", #""a\"b\\c""#),
+        ("line\nbreak\ttab\u{01}", #""line\nbreak\ttab\u0001""#),
+    ])
+    func quotingEscapesOnlyWhatJSONRequires(text: String, expected: String) {
+        var output: [UInt8] = []
+        JSONValue.appendQuoted(text, to: &output)
+        #expect(String(decoding: output, as: UTF8.self) == expected)
+    }
+
     @Test func invalidUTF8IsRejected() {
         #expect(throws: JSONParseError.self) { try JSONParser.parse([34, 0xFF, 34]) }
     }

@@ -229,6 +229,17 @@ import Testing
         }
     }
 
+    @Test func jsonMediaTypesAreMatchedWithoutCaseAndWithParameters() {
+        #expect(SessionRoutes.isJSON(contentType: "application/json"))
+        #expect(SessionRoutes.isJSON(contentType: "Application/JSON; charset=utf-8"))
+        #expect(SessionRoutes.isJSON(contentType: " application/json ;charset=utf-8"))
+        #expect(!SessionRoutes.isJSON(contentType: "application/jsonx"))
+        #expect(!SessionRoutes.isJSON(contentType: "text/plain"))
+        #expect(!SessionRoutes.isJSON(contentType: nil))
+        #expect(!SessionRoutes.isJSON(contentType: "application/merge-patch+json"))
+        #expect(SessionRoutes.isJSON(contentType: "application/merge-patch+json", mergePatch: true))
+    }
+
     @Test func patchMergesDataBumpsVersionAndHonoursIfMatch() async throws {
         try await self.makeApplication().test(.router) { client in
             let (token, _) = try await Self.create(client)

@@ -192,8 +192,10 @@ struct SessionRoutes: Sendable {
 
     /// Whether a `Content-Type` value names JSON (or, for PATCH, a merge patch).
     static func isJSON(contentType: String?, mergePatch: Bool = false) -> Bool {
-        let mediaType = contentType?.split(separator: ";").first.map { $0.trimmingSpaces.lowercased() }
-        return mediaType == "application/json" || (mergePatch && mediaType == "application/merge-patch+json")
+        guard let contentType else { return false }
+        let mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }.trimmingSpaces
+        return mediaType.equalsIgnoringASCIICase("application/json")
+            || (mergePatch && mediaType.equalsIgnoringASCIICase("application/merge-patch+json"))
     }
 
     /// A request body as JSON; 400 `invalid_request` when it is not.
@@ -294,4 +296,25 @@ struct SessionMetrics: Sendable {
     let destroyed = Counter(label: "sessiond_sessions_destroyed_total")
     let purged = Counter(label: "sessiond_sessions_purged_total")
     let evicted = Counter(label: "sessiond_sessions_evicted_total")
+}
+
+extension Substring.UTF8View {
+    /// Without spaces at either end.
+    fileprivate var trimmingSpaces: Substring.UTF8View {
+        var view = self
+        while view.first == UInt8(ascii: " ") { view = view.dropFirst() }
+        while view.last == UInt8(ascii: " ") { view = view.dropLast() }
+        return view
+    }
+
+    /// Byte-wise equality with `other`, ASCII letters compared without case.
+    fileprivate func equalsIgnoringASCIICase(_ other: StaticString) -> Bool {
+        guard self.count == other.utf8CodeUnitCount else { return false }
+        return other.withUTF8Buffer { expected in
+            zip(self, expected).allSatisfy { actual, wanted in
+                let lower = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(actual) ? actual | 0x20 : actual
+                return lower == wanted
+            }
+        }
+    }
 }
