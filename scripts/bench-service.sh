@@ -33,4 +33,5 @@ for port in 8090 8092 8093; do
   for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$port/readyz >/dev/null && break; sleep 0.1; done
 done
 CLIENT_BENCH=.build-release/release/ClientBenchmark API_KEY=$key SESSIOND_PORT=8090 REDIS_PORT=6400 \
-  SESSIOND_PORT_LARGE=8092 REDIS_PORT_LARGE=6401 SESSIOND_PORT_ROUTER=8093 WORK_DIR=.run/bench python3 Benchmarks/service/service_bench.py
+  SESSIOND_PORT_LARGE=8092 REDIS_PORT_LARGE=6401 SESSIOND_PORT_ROUTER=8093 \
+  SESSIOND_PID=$pid SESSIOND_PID_ROUTER=$pid_router WORK_DIR=.run/bench python3 Benchmarks/service/service_bench.py

@@ -4,7 +4,7 @@
 Everything is measured in one run on one machine; rounds alternate so drift hits all sides alike.
 Prints a Markdown report on stdout.
 """
-import http.client, json, os, re, statistics, subprocess, sys, time
+import http.client, json, os, re, resource, statistics, subprocess, sys, time
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("SESSIOND_PORT", "8090"))
 REDIS_PORT = os.environ.get("REDIS_PORT", "6400")
@@ -38,11 +38,42 @@ def create_sessions(count, user_for=lambda i: f"user-{i}", data_bytes=40, port=N
     return tokens
 
 
+PIDS = {int(p): int(os.environ[v]) for p, v in [(os.environ.get("SESSIOND_PORT", "8090"), "SESSIOND_PID"),
+                                                 (os.environ.get("SESSIOND_PORT_ROUTER", "0"), "SESSIOND_PID_ROUTER")] if v in os.environ}
+
+
+def process_cpu(pid):
+    """CPU seconds (user + system) a process has used."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class CPU:
+    """CPU per request of sessiond, Redis and the load generator over one measured run."""
+    def __init__(self, port):
+        self.pid = PIDS.get(port or PORT)
+        self.redis_pid = int(re.search(r"process_id:(\d+)", redis("info", "server")).group(1))
+        self.start = (process_cpu(self.pid) if self.pid else 0.0, process_cpu(self.redis_pid), children_cpu())
+
+    def per_request(self, requests):
+        end = (process_cpu(self.pid) if self.pid else 0.0, process_cpu(self.redis_pid), children_cpu())
+        return {name: (after - before) * 1e6 / requests for name, before, after in zip(("sessiond", "redis", "load"), self.start, end)}
+
+
 def wrk(path, script=None, connections=50, duration=DURATION, env=None, port=None):
     command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--latency"]
     if script:
         command += ["-s", script]
     command.append(f"http://{HOST}:{port or PORT}{path}")
+    cpu = CPU(port)
     output = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     def pct(p):
@@ -53,7 +84,8 @@ def wrk(path, script=None, connections=50, duration=DURATION, env=None, port=Non
     errors = int(non2xx.group(1)) if non2xx else 0
     if errors:
         sys.exit(f"wrk {path}: {errors} non-2xx responses: the benchmark would be measuring errors\n{output}")
-    return rps, pct(50), pct(99)
+    total = int(re.search(r"(\d+) requests in", output).group(1))
+    return rps, pct(50), pct(99), cpu.per_request(total)
 
 
 def redis_benchmark():
@@ -108,14 +140,16 @@ def main():
                                       env={**env, "RUN_ID": f"cr{round_index}", "DATA_BYTES": "200"}, port=router_port))
     # The thin client: one process, 50 tasks, against the same endpoint, alternating with wrk.
     client_bin = os.environ.get("CLIENT_BENCH")
-    client_rows, wrk_rows, hits = [], [], []
+    client_rows, wrk_rows, hits, client_cpu = [], [], [], []
     if client_bin:
         for _ in range(ROUNDS):
             wrk_rows.append(wrk("/v1/session", os.path.join(script_dir, "resolve.lua"), env=env))
+            cpu = CPU(PORT)
             line = subprocess.run([client_bin, "--url", f"http://{HOST}:{PORT}", "--key", KEY, "--tokens", tokens_file,
                                    "--tasks", "50", "--seconds", DURATION.rstrip("s")], capture_output=True, text=True, check=True).stdout.strip()
             _, rps, hit_us = line.split(",")
             client_rows.append(float(rps))
+            client_cpu.append(cpu.per_request(float(rps) * float(DURATION.rstrip("s"))))
             hits.append(float(hit_us))
     r, h, b, c = med([x[0] for x in resolve]), med([x[0] for x in health]), med([x[0] for x in rb]), med([x[0] for x in creates])
     report.append("### Throughput and latency (1,000 sessions stored)\n")
@@ -138,6 +172,22 @@ def main():
         report.append(f"- SessionClient, one process, 50 tasks: **{med(client_rows):,.0f}** resolves/s vs wrk -c 50 {w:,.0f} → "
                       f"**{med(client_rows) / w:.2f}×** (target ≥ 0.8×)")
         report.append(f"- SessionClient near-cache hit: **{med(hits):.2f} µs** median (target ≤ 2 µs)")
+    report.append("")
+    report.append("### CPU per request (µs, medians; sessiond and Redis from /proc, the load generator from rusage)\n")
+    report.append("| what | sessiond | Redis | load generator |")
+    report.append("|---|---|---|---|")
+    cpu_rows = [("GET /healthz (router)", health), ("GET /v1/session (fast path)", resolve),
+                ("POST /v1/sessions (fast path)", creates)]
+    if router_port:
+        cpu_rows += [("GET /v1/session (router)", resolve_router), ("POST /v1/sessions (router)", creates_router)]
+    for name, samples in cpu_rows:
+        report.append(f"| {name} | {med([x[3]['sessiond'] for x in samples]):.1f} | {med([x[3]['redis'] for x in samples]):.1f} | "
+                      f"{med([x[3]['load'] for x in samples]):.1f} (wrk) |")
+    if client_rows:
+        report.append(f"| GET /v1/session (fast path), wrk rounds of the client comparison | {med([x[3]['sessiond'] for x in wrk_rows]):.1f} | "
+                      f"{med([x[3]['redis'] for x in wrk_rows]):.1f} | {med([x[3]['load'] for x in wrk_rows]):.1f} (wrk) |")
+        report.append(f"| GET /v1/session (fast path) from SessionClient | {med([x['sessiond'] for x in client_cpu]):.1f} | "
+                      f"{med([x['redis'] for x in client_cpu]):.1f} | {med([x['load'] for x in client_cpu]):.1f} (client process) |")
     if os.environ.get("QUICK"):
         return
 

@@ -138,11 +138,16 @@ public final class LockedBox<Value>: @unchecked Sendable {
 }
 
 /// Runs a program to completion off the cooperative thread pool and returns its exit status and output.
+///
+/// The wait runs on a thread of its own: on Linux `DispatchQueue.global()` shares its threads with
+/// Swift concurrency's pool (two on a 2-core machine), so a few programs waiting there for seconds
+/// stalled every other test's tasks in the process, live servers included.
 public func runProgram(_ arguments: [String], standardInput: String = "", environment: [String: String] = [:]) async -> (status: Int32, output: String, error: String) {
     await withCheckedContinuation { continuation in
-        DispatchQueue.global().async {
+        let thread = Thread {
             continuation.resume(returning: runProgramBlocking(arguments, standardInput: standardInput, environment: environment))
         }
+        thread.start()
     }
 }
 
