@@ -1,7 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
+
 import NIOPosix
 
 /// The resolve's own keep-alive HTTP/1.1 connections to sessiond, straight on SwiftNIO.
@@ -10,8 +10,8 @@ import NIOPosix
 /// anything else in the client. AsyncHTTPClient, which serves every other call, spends most of a
 /// resolve in its general machinery (URL and request validation, its pool's state machines,
 /// streaming bodies, tracing hooks). This transport does one thing: send the one fixed-shape `GET
-/// /v1/session` on an idle keep-alive connection (one request at a time per connection, no
-/// pipelining) and collect the answer. Used for `http://` base URLs; an `https://` sessiond is
+/// /v1/session` (pre-encoded; only the token changes) on an idle keep-alive connection (one request
+/// at a time per connection, no pipelining) and read the answer with ``ResolveResponseParser``. Used for `http://` base URLs; an `https://` sessiond is
 /// resolved through AsyncHTTPClient.
 final class ResolveTransport: Sendable {
     struct Response {
@@ -21,7 +21,8 @@ final class ResolveTransport: Sendable {
 
     private let host: String
     private let port: Int
-    private let requestHead: HTTPRequestHead
+    /// The request up to the token's value; the token and a blank line complete it.
+    private let requestPrefix: ByteBuffer
     private let connectTimeout: TimeAmount
     private let requestTimeout: TimeAmount
     private let pool: ResolvePool
@@ -33,26 +34,30 @@ final class ResolveTransport: Sendable {
         }
         self.host = host
         self.port = url.port ?? 80
-        var headers = HTTPHeaders()
         let hostHeader = host.contains(":") ? "[\(host)]" : host
-        headers.add(name: "Host", value: url.port.map { "\(hostHeader):\($0)" } ?? hostHeader)
-        headers.add(name: "Authorization", value: authorization)
-        self.requestHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: url.path + "/v1/session", headers: headers)
+        let hostValue = url.port.map { "\(hostHeader):\($0)" } ?? hostHeader
+        // Every part is fixed here: the URL parsed, the key as configured (refused if it could break
+        // the header block), the token checked by the caller.
+        guard (hostValue + authorization + url.path).utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
+        self.requestPrefix = ByteBuffer(
+            string: "GET \(url.path)/v1/session HTTP/1.1\r\nHost: \(hostValue)\r\nAuthorization: \(authorization)\r\nX-Session-Token: "
+        )
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
         self.pool = ResolvePool(maximum: max(1, maximumConnections))
     }
 
-    /// sessiond's answer to `GET /v1/session` with `token`.
+    /// sessiond's answer to `GET /v1/session` with `token` (which the caller has checked: printable ASCII).
     func resolve(token: String) async throws -> Response {
-        var head = self.requestHead
-        head.headers.add(name: "X-Session-Token", value: token)
+        var request = self.requestPrefix
+        request.writeString(token)
+        request.writeStaticString("\r\n\r\n")
         // A keep-alive connection may have been closed by sessiond's idle timeout just now: a GET is
         // safe to send again once, on a new connection.
         for attempt in 0..<2 {
             let connection = try await self.lease(fresh: attempt > 0)
             do {
-                let response = try await connection.send(head, timeout: self.requestTimeout).get()
+                let response = try await connection.send(request, timeout: self.requestTimeout).get()
                 self.pool.release(connection, reusable: response.keepAlive)
                 return Response(status: response.status, body: response.body)
             } catch let error as ResolveTransportError {
@@ -94,8 +99,6 @@ final class ResolveTransport: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Header values are fixed at init or checked by the caller (the token): no per-request validation.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(ResolveResponseHandler())
                 }
             }
@@ -135,16 +138,16 @@ final class ResolveConnection: Sendable {
         self.handler = handler
     }
 
-    /// Sends `head`; the future fails with ``ResolveTransportError/closedBeforeResponse`` (plus whether
+    /// Sends `request`; the future fails with ``ResolveTransportError/closedBeforeResponse`` (plus whether
     /// the connection had served a request before) or ``ResolveTransportError/timedOut``.
-    func send(_ head: HTTPRequestHead, timeout: TimeAmount) -> EventLoopFuture<Answer> {
+    func send(_ request: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<Answer> {
         let promise = self.channel.eventLoop.makePromise(of: Answer.self)
         let deadline = NIODeadline.now() + timeout
         if self.channel.eventLoop.inEventLoop {
-            self.handler.value.send(head, promise: promise, deadline: deadline)
+            self.handler.value.send(request, promise: promise, deadline: deadline)
         } else {
             let handler = self.handler
-            self.channel.eventLoop.execute { handler.value.send(head, promise: promise, deadline: deadline) }
+            self.channel.eventLoop.execute { handler.value.send(request, promise: promise, deadline: deadline) }
         }
         return promise.futureResult
     }
@@ -156,23 +159,21 @@ final class ResolveConnection: Sendable {
 /// and when it fires it either fails the request past its deadline (closing the connection, whose
 /// late reply would otherwise answer the next request) or re-arms for the current deadline.
 final class ResolveResponseHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private var context: ChannelHandlerContext?
     private var promise: EventLoopPromise<ResolveConnection.Answer>?
     private var deadline = NIODeadline.distantFuture
     private var timer: Scheduled<Void>?
     private var requests = 0
-    private var status = 0
-    private var keepAlive = true
-    private var body: ByteBuffer?
+    private var parser = ResolveResponseParser()
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
     }
 
-    func send(_ head: HTTPRequestHead, promise: EventLoopPromise<ResolveConnection.Answer>, deadline: NIODeadline) {
+    func send(_ request: ByteBuffer, promise: EventLoopPromise<ResolveConnection.Answer>, deadline: NIODeadline) {
         guard let context, context.channel.isActive, self.promise == nil else {
             promise.fail(ResolveTransportError.closedBeforeResponse(reused: self.requests > 0))
             return
@@ -180,11 +181,8 @@ final class ResolveResponseHandler: ChannelInboundHandler {
         self.requests += 1
         self.promise = promise
         self.deadline = deadline
-        self.status = 0
-        self.body = nil
         if self.timer == nil { self.arm(at: deadline, context: context) }
-        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(request), promise: nil)
     }
 
     private func arm(at deadline: NIODeadline, context: ChannelHandlerContext) {
@@ -201,20 +199,20 @@ final class ResolveResponseHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
-        case .head(let head):
-            self.status = Int(head.status.code)
-            self.keepAlive = head.isKeepAlive
-        case .body(var part):
-            if self.body == nil {
-                self.body = part
-            } else {
-                self.body!.writeBuffer(&part)
-            }
-        case .end:
+        var bytes = self.unwrapInboundIn(data)
+        guard self.promise != nil else {
+            // Nothing was asked: a stray or late answer. This connection cannot be trusted.
+            context.close(promise: nil)
+            return
+        }
+        do {
+            guard let response = try self.parser.feed(&bytes) else { return }
             let promise = self.promise
             self.promise = nil
-            promise?.succeed(ResolveConnection.Answer(status: self.status, body: self.body ?? ByteBuffer(), keepAlive: self.keepAlive))
+            promise?.succeed(ResolveConnection.Answer(status: response.status, body: response.body, keepAlive: response.keepAlive))
+        } catch {
+            self.fail(ResolveTransportError(message: "malformed response: \(error.reason)"))
+            context.close(promise: nil)
         }
     }
 
