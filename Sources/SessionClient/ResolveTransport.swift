@@ -26,6 +26,9 @@ final class ResolveTransport: Sendable {
     private let connectTimeout: TimeAmount
     private let requestTimeout: TimeAmount
     private let pool: ResolvePool
+    /// Every resolve connection lives on one event loop: responses for many callers are read and
+    /// handed off in one loop iteration.
+    private let eventLoop: any EventLoop
 
     /// `nil` unless `baseURL` is a plain `http://` URL.
     init?(baseURL: String, authorization: String, maximumConnections: Int, connectTimeout: TimeAmount, requestTimeout: TimeAmount) {
@@ -45,6 +48,7 @@ final class ResolveTransport: Sendable {
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
         self.pool = ResolvePool(maximum: max(1, maximumConnections))
+        self.eventLoop = MultiThreadedEventLoopGroup.singleton.next()
     }
 
     /// sessiond's answer to `GET /v1/session` with `token` (which the caller has checked: printable ASCII).
@@ -94,7 +98,7 @@ final class ResolveTransport: Sendable {
     }
 
     private func connect() async throws -> ResolveConnection {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ClientBootstrap(group: self.eventLoop)
             .connectTimeout(self.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
