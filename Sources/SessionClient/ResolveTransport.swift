@@ -11,13 +11,10 @@ import NIOPosix
 /// resolve in its general machinery (URL and request validation, its pool's state machines,
 /// streaming bodies, tracing hooks). This transport does one thing: send the one fixed-shape `GET
 /// /v1/session` (pre-encoded; only the token changes) on an idle keep-alive connection (one request
-/// at a time per connection, no pipelining) and read the answer with ``ResolveResponseParser``. Used for `http://` base URLs; an `https://` sessiond is
-/// resolved through AsyncHTTPClient.
+/// at a time per connection, no pipelining) and read the answer with ``ResolveResponseParser``.
+/// Used for `http://` base URLs; an `https://` sessiond is resolved through AsyncHTTPClient.
 final class ResolveTransport: Sendable {
-    struct Response {
-        let status: Int
-        let body: ByteBuffer
-    }
+    typealias Response = ResolveResponseParser.Response
 
     private let host: String
     private let port: Int
@@ -63,7 +60,7 @@ final class ResolveTransport: Sendable {
             do {
                 let response = try await connection.send(request, timeout: self.requestTimeout).get()
                 self.pool.release(connection, reusable: response.keepAlive)
-                return Response(status: response.status, body: response.body)
+                return response
             } catch let error as ResolveTransportError {
                 self.pool.release(connection, reusable: false)
                 if error.staleKeepAlive, attempt == 0 { continue }
@@ -128,12 +125,6 @@ struct ResolveTransportError: Error, Equatable {
 
 /// One keep-alive connection; one request at a time.
 final class ResolveConnection: Sendable {
-    struct Answer {
-        let status: Int
-        let body: ByteBuffer
-        let keepAlive: Bool
-    }
-
     let channel: any Channel
     private let handler: NIOLoopBound<ResolveResponseHandler>
 
@@ -144,8 +135,8 @@ final class ResolveConnection: Sendable {
 
     /// Sends `request`; the future fails with ``ResolveTransportError/closedBeforeResponse`` (plus whether
     /// the connection had served a request before) or ``ResolveTransportError/timedOut``.
-    func send(_ request: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<Answer> {
-        let promise = self.channel.eventLoop.makePromise(of: Answer.self)
+    func send(_ request: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<ResolveTransport.Response> {
+        let promise = self.channel.eventLoop.makePromise(of: ResolveTransport.Response.self)
         let deadline = NIODeadline.now() + timeout
         if self.channel.eventLoop.inEventLoop {
             self.handler.value.send(request, promise: promise, deadline: deadline)
@@ -167,7 +158,7 @@ final class ResolveResponseHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private var context: ChannelHandlerContext?
-    private var promise: EventLoopPromise<ResolveConnection.Answer>?
+    private var promise: EventLoopPromise<ResolveTransport.Response>?
     private var deadline = NIODeadline.distantFuture
     private var timer: Scheduled<Void>?
     private var requests = 0
@@ -177,7 +168,7 @@ final class ResolveResponseHandler: ChannelInboundHandler {
         self.context = context
     }
 
-    func send(_ request: ByteBuffer, promise: EventLoopPromise<ResolveConnection.Answer>, deadline: NIODeadline) {
+    func send(_ request: ByteBuffer, promise: EventLoopPromise<ResolveTransport.Response>, deadline: NIODeadline) {
         guard let context, context.channel.isActive, self.promise == nil else {
             promise.fail(ResolveTransportError.closedBeforeResponse(reused: self.requests > 0))
             return
@@ -213,7 +204,7 @@ final class ResolveResponseHandler: ChannelInboundHandler {
             guard let response = try self.parser.feed(&bytes) else { return }
             let promise = self.promise
             self.promise = nil
-            promise?.succeed(ResolveConnection.Answer(status: response.status, body: response.body, keepAlive: response.keepAlive))
+            promise?.succeed(response)
         } catch {
             self.fail(ResolveTransportError(message: "malformed response: \(error.reason)"))
             context.close(promise: nil)

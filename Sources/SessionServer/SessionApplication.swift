@@ -19,9 +19,27 @@ public enum SessionApplication {
         prometheus: PrometheusCollectorRegistry?,
         redis: RedisClient? = nil
     ) -> Router<SessionRequestContext> {
+        self.makeRouter(
+            routes: SessionRoutes(repository: repository, configuration: configuration, metrics: SessionMetrics()),
+            requestLog: RequestLog(),
+            apiKeys: apiKeys,
+            prometheus: prometheus,
+            redis: redis
+        )
+    }
+
+    /// The router over `routes`, logging through `requestLog` (both shared with the fast path).
+    static func makeRouter(
+        routes: SessionRoutes,
+        requestLog: RequestLog,
+        apiKeys: APIKeys,
+        prometheus: PrometheusCollectorRegistry?,
+        redis: RedisClient?
+    ) -> Router<SessionRequestContext> {
+        let repository = routes.repository
         let router = Router(context: SessionRequestContext.self)
         let routeTable = RouteTable()
-        router.add(middleware: ErrorAndLogMiddleware(routeTable: routeTable, requestLog: RequestLog()))
+        router.add(middleware: ErrorAndLogMiddleware(routeTable: routeTable, requestLog: requestLog))
         let poolInUse = Gauge(label: "redis_pool_connections_open")
         let poolSize = Gauge(label: "redis_pool_connections_configured")
 
@@ -54,7 +72,6 @@ public enum SessionApplication {
         router.get("openapi.json") { _, _ in
             JSONResponses.response(.ok, Array(OpenAPIDocument.json.utf8))
         }
-        let routes = SessionRoutes(repository: repository, configuration: configuration, metrics: SessionMetrics())
         let v1 = router.group("v1").add(middleware: APIKeyMiddleware(keys: apiKeys))
         routes.register(on: v1)
         routeTable.load(from: router)
@@ -72,19 +89,11 @@ public enum SessionApplication {
         logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let router = self.makeRouter(
-            configuration: configuration,
-            repository: repository,
-            apiKeys: apiKeys,
-            prometheus: prometheus,
-            redis: redis
-        )
-        let fastPath = FastPath.Service(
-            routes: SessionRoutes(repository: repository, configuration: configuration, metrics: SessionMetrics()),
-            apiKeys: apiKeys,
-            requestLog: RequestLog(),
-            logger: logger
-        )
+        // One set of handlers, one request log: the router and the fast path share them.
+        let routes = SessionRoutes(repository: repository, configuration: configuration, metrics: SessionMetrics())
+        let requestLog = RequestLog()
+        let router = self.makeRouter(routes: routes, requestLog: requestLog, apiKeys: apiKeys, prometheus: prometheus, redis: redis)
+        let fastPath = FastPath.Service(routes: routes, apiKeys: apiKeys, requestLog: requestLog, logger: logger)
         var services: [any Service] = []
         if let redis { services.append(redis) }
         return Application(

@@ -40,7 +40,8 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
             guard !headers.contains(name: "transfer-encoding"), !headers.contains(name: "expect") else { return nil }
             let lengths = headers["content-length"]
             guard lengths.count <= 1 else { return nil }
-            let length = lengths.first.map { Int($0) } ?? 0
+            // No Content-Length: no body. An unparsable one: nil, and the router answers.
+            let length: Int? = lengths.isEmpty ? 0 : Int(lengths[0])
             let authorization = headers["authorization"]
             guard authorization.count == 1 else { return nil }
             switch (head.method, head.uri) {
