@@ -9,7 +9,6 @@ import Testing
         SessionRecordCodec.header(createdAt: 1_700_000_000_000, lastSeenAt: 1_700_000_001_000, idleTimeout: 1_800_000, expiresAt: 1_700_086_400_000)
             + SessionRecordCodec.tail(
                 version: 7,
-                userDigest: UserDigest(userID: "bob"),
                 userIDJSON: Array(#""bob""#.utf8),
                 metadataJSON: Array(#"{"ip":"::1"}"#.utf8),
                 dataJSON: Array(data.utf8)
@@ -31,12 +30,29 @@ import Testing
 
     @Test func headerOffsetsMatchTheLuaScripts() {
         let bytes = self.record()
-        // Lua reads last_seen at 16..28, idle at 29..41, expires at 42..54, version at 55..64, digest at 65..86 (1-based).
-        #expect(String(decoding: bytes[15..<28], as: UTF8.self) == "1700000001000")
-        #expect(String(decoding: bytes[28..<41], as: UTF8.self) == "0000001800000")
-        #expect(String(decoding: bytes[41..<54], as: UTF8.self) == "1700086400000")
-        #expect(String(decoding: bytes[54..<64], as: UTF8.self) == "0000000007")
-        #expect(String(decoding: bytes[64..<86], as: UTF8.self) == UserDigest(userID: "bob").value)
+        func number(_ range: Range<Int>) -> Int64 { bytes[range].reduce(0) { $0 << 8 | Int64($1) } }
+        // Lua: struct.unpack('>I6I6I6I6', v, 2) reads created, last_seen, idle, expires; the touch
+        // writes last_seen at 7 (0-based, SETRANGE); the version is string.sub(v, 26, 29); the body opens at 34.
+        #expect(bytes[0] == 2)
+        #expect(number(1..<7) == 1_700_000_000_000)
+        #expect(number(7..<13) == 1_700_000_001_000)
+        #expect(number(13..<19) == 1_800_000)
+        #expect(number(19..<25) == 1_700_086_400_000)
+        #expect(number(25..<29) == 7)
+        #expect(Array(bytes[25..<29]) == SessionRecordCodec.version(7))
+        #expect(bytes[33] == UInt8(ascii: "\""))
+        #expect(SessionRecordCodec.timestamp(1_700_000_001_000) == Array(bytes[7..<13]))
+    }
+
+    @Test func theHeaderIsThirtyThreeBytes() {
+        // 94 bytes of text in schema 1; the memory target depends on this staying small.
+        #expect(self.record().count == 33 + #""bob""#.utf8.count + 1 + #"{"ip":"::1"}"#.utf8.count + 1 + #"{"k":"v"}"#.utf8.count)
+    }
+
+    @Test func theUserDigestIsSHA1OfTheStoredLiteral() {
+        // The scripts compute string.sub(redis.sha1hex('"bob"'), 1, 24).
+        #expect(UserDigest(userID: "bob").value == "493a5108980098b1b6218f94")
+        #expect(UserDigest(userID: "bob") == UserDigest(userIDJSON: Array(#""bob""#.utf8)))
     }
 
     @Test func truncatedRecordsAreRefusedAtEveryLength() {
@@ -51,20 +67,22 @@ import Testing
         for index in stride(from: 0, to: bytes.count, by: 3) {
             var corrupt = bytes
             corrupt[index] ^= 0x01
-            // A flip in a digit of the timing header yields another valid number; everything else must be caught.
-            if (2..<64).contains(index) && (48...57).contains(corrupt[index]) { continue }
-            if (64..<86).contains(index) { continue }  // the user digest is not covered by the checksum
+            // A flip in the timing header or the version yields other valid numbers; everything else must be caught.
+            if (1..<29).contains(index) { continue }
             #expect(throws: CorruptRecordError.self, "flip at \(index)") { try SessionRecordCodec.decode(corrupt, handle: self.handle) }
         }
     }
 
     @Test func unknownSchemaAndOversizedRecordsAreRefused() {
         var other = self.record()
-        other[1] = UInt8(ascii: "9")
+        other[0] = UInt8(ascii: "S")
         #expect(throws: CorruptRecordError.self) { try SessionRecordCodec.decode(other, handle: self.handle) }
         let large = self.record(data: "{\"k\":\"" + String(repeating: "x", count: 2000) + "\"}")
         #expect(throws: CorruptRecordError.self) { try SessionRecordCodec.decode(large, handle: self.handle, maximumSize: 1000) }
         #expect(throws: CorruptRecordError.self) { try SessionRecordCodec.decode(Array("garbage".utf8), handle: self.handle) }
+        // A schema-1 record (94-byte text header) from before this layout reads as absent.
+        let schemaOne = Array("S1".utf8) + Array(repeating: UInt8(ascii: "0"), count: 92) + Array(#""bob"\n{}\n{}"#.utf8)
+        #expect(throws: CorruptRecordError.self) { try SessionRecordCodec.decode(schemaOne, handle: self.handle) }
     }
 }
 

@@ -224,13 +224,91 @@ import Testing
         let whole = try #require(try await self.redis.get(key))
         try await self.redis.send("SET", key, RedisArgument(bytes: Array(whole.readableBytesView.dropLast(3))), "KEEPTTL")
         #expect(try await repository.resolve(issued.token) == nil)
-        // Wrong type under the key.
-        let other = try await repository.create(self.newSession())
-        let otherKey = RedisArgument(layout.sessionKey(other.token.handle))
-        try await self.redis.delete([otherKey])
-        try await self.redis.zadd(otherKey, score: 1, member: "x")
-        await #expect(throws: SessionStoreError.self) { try await repository.resolve(other.token) }
-        try await self.redis.delete([otherKey])
+    }
+
+    /// A record key holding a hash, list, set or sorted set (another tool, a botched migration) is a
+    /// corrupt record for every operation: absent, never 503, and left alone.
+    @Test(arguments: ["hash", "list", "set", "zset"])
+    func recordKeysOfAnotherTypeReadAsAbsentEverywhere(type: String) async throws {
+        let repository = self.repository(touchInterval: 0)
+        let layout = KeyLayout(prefix: self.prefix)
+        let user = "wrongtype-\(type)"
+        let issued = try await repository.create(self.newSession(user))
+        let key = RedisArgument(layout.sessionKey(issued.token.handle))
+        try await self.redis.delete([key])
+        switch type {
+        case "hash": try await self.redis.send("HSET", key, "field", "value")
+        case "list": try await self.redis.send("RPUSH", key, "value")
+        case "set": try await self.redis.send("SADD", key, "value")
+        default: try await self.redis.send("ZADD", key, "1", "value")
+        }
+        #expect(try await repository.resolve(issued.token) == nil)
+        #expect(try await repository.update(issued.token, expectedVersion: nil) { _ in Array("{}".utf8) } == nil)
+        #expect(try await repository.rotate(issued.token) == nil)
+        #expect(try await repository.destroy(issued.token) == false)
+        #expect(try await repository.destroy(handle: issued.token.handle) == false)
+        #expect(try await repository.sessions(ofUser: user).isEmpty)
+        // The other sessions of the user are unaffected, and purge still reaches everything.
+        let sibling = try await repository.create(self.newSession(user))
+        #expect(try await repository.sessions(ofUser: user).map(\.handle) == [sibling.token.handle])
+        #expect(try await repository.purge(user: user, except: nil) >= 1)
+        #expect(try await repository.resolve(sibling.token) == nil)
+        try await self.redis.delete([key])
+    }
+
+    /// A user index of another type does not lock the user out: create replaces it, list reads it as
+    /// empty, purge removes it; every key still expires.
+    @Test func userIndexOfAnotherTypeIsReplaced() async throws {
+        let repository = self.repository()
+        let layout = KeyLayout(prefix: self.prefix)
+        let index = RedisArgument(layout.userIndexKey(userID: "indexless"))
+        try await self.redis.send("HSET", index, "field", "value")
+        #expect(try await repository.sessions(ofUser: "indexless").isEmpty)
+        #expect(try await repository.purge(user: "indexless", except: nil) == 0)
+        try await self.redis.send("HSET", index, "field", "value")
+        let issued = try await repository.create(self.newSession("indexless"))
+        #expect(try await repository.sessions(ofUser: "indexless").map(\.handle) == [issued.token.handle])
+        #expect(try await self.redis.pttl(index) > 0)
+        let rotated = try #require(try await repository.rotate(issued.token))
+        try await self.redis.send("DEL", index)
+        try await self.redis.send("RPUSH", index, "x")
+        let again = try #require(try await repository.rotate(rotated.token))
+        #expect(try await repository.sessions(ofUser: "indexless").map(\.handle) == [again.token.handle])
+        #expect(try await self.redis.pttl(index) > 0)
+        #expect(try await repository.purge(user: "indexless", except: nil) == 1)
+    }
+
+    /// A session whose idle timeout is at or below the touch interval still slides: used more often
+    /// than its idle timeout, it lives to its absolute deadline.
+    @Test func shortIdleTimeoutsSlideWithTheDefaultTouchInterval() async throws {
+        let repository = self.repository(touchInterval: 60_000)
+        let issued = try await repository.create(self.newSession(idle: 2000, absolute: 6000))
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .milliseconds(4500) {
+            #expect(try await repository.resolve(issued.token) != nil, "died in use after \(ContinuousClock.now - start)")
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        // Unused for longer than its idle timeout, it ends.
+        try await Task.sleep(for: .milliseconds(2600))
+        #expect(try await repository.resolve(issued.token) == nil)
+    }
+
+    /// A due touch rewrites the 6 bytes of last_seen_at and the TTL, not the record: nothing else in
+    /// the stored bytes changes.
+    @Test func aTouchRewritesOnlyTheTimestamp() async throws {
+        let repository = self.repository(touchInterval: 0)
+        let big = #"{"blob":""# + String(repeating: "x", count: 8000) + #""}"#
+        let issued = try await repository.create(self.newSession(data: big))
+        let key = RedisArgument(KeyLayout(prefix: self.prefix).sessionKey(issued.token.handle))
+        let before = Array(try #require(try await self.redis.get(key)).readableBytesView)
+        try await Task.sleep(for: .milliseconds(20))
+        let touched = try #require(try await repository.resolve(issued.token))
+        let after = Array(try #require(try await self.redis.get(key)).readableBytesView)
+        #expect(touched.lastSeenAt > issued.session.lastSeenAt)
+        #expect(after.count == before.count)
+        let changed = (0..<after.count).filter { after[$0] != before[$0] }
+        #expect(changed.allSatisfy { (SessionRecordCodec.lastSeenOffset..<SessionRecordCodec.lastSeenOffset + 6).contains($0) })
+        #expect(!changed.isEmpty)
     }
 
     @Test func scriptsSurviveAScriptCacheFlush() async throws {

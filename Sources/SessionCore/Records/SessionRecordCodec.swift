@@ -8,49 +8,65 @@ public struct CorruptRecordError: Error, Sendable, Hashable, CustomStringConvert
 /// The byte layout of a session record, shared by the Redis Lua scripts and the in-memory store.
 ///
 /// ```
-/// offset  size  field
-///  0       2    schema "S1"
-///  2      13    created_at      (Unix ms, zero-padded decimal)   ┐ written by Lua (server clock);
-/// 15      13    last_seen_at                                      │ fixed width so scripts can
-/// 28      13    idle_timeout    (ms)                              │ read and rewrite them with
-/// 41      13    expires_at      (absolute deadline)               ┘ string.sub
-/// 54      10    version                                          ┐ the "tail": written by Swift,
-/// 64      22    user digest (names the user's index key)          │ replaced whole by updates
-/// 86       8    CRC-32 of the body, hex                           │
-/// 94       …    body: user_id JSON \n metadata JSON \n data JSON  ┘
+/// offset  size  field                                             (integers big-endian, unsigned)
+///  0       1    schema 0x02                                      
+///  1       6    created_at      (Unix ms)                         ┐ written by Lua (server clock)
+///  7       6    last_seen_at                                      │ with struct.pack; a touch
+/// 13       6    idle_timeout    (ms)                              │ rewrites last_seen_at alone
+/// 19       6    expires_at      (absolute deadline)               ┘ (SETRANGE)
+/// 25       4    version                                          ┐ the "tail": written by Swift,
+/// 29       4    CRC-32 of the body                                │ replaced whole by updates
+/// 33       …    body: user_id JSON \n metadata JSON \n data JSON ┘
 /// ```
-/// Compact JSON never contains a raw newline, so the body splits unambiguously.
+/// Compact JSON never contains a raw newline, so the body splits unambiguously. The user's index key
+/// is derived from the user_id JSON in the body (``UserDigest``), so the record does not carry it.
+/// Schema 1 (`"S1"`, a 94-byte text header) reads as absent.
 public enum SessionRecordCodec {
-    /// The schema this build reads and writes.
-    public static let schema: [UInt8] = Array("S1".utf8)
-    /// Byte offset of the tail (1-based position 55 in Lua).
-    public static let tailOffset = 54
-    static let digestOffset = 64
-    static let checksumOffset = 86
-    static let bodyOffset = 94
+    /// The schema byte this build reads and writes.
+    public static let schema: UInt8 = 0x02
+    /// Byte offset of `last_seen_at` (1-based position 8 in Lua).
+    public static let lastSeenOffset = 7
+    /// Byte offset of the tail (1-based position 26 in Lua).
+    public static let tailOffset = 25
+    static let checksumOffset = 29
+    /// Byte offset of the body (1-based position 34 in Lua).
+    public static let bodyOffset = 33
 
     /// The fixed-width timing header (used by the in-memory store; Lua builds the same bytes in Redis).
     public static func header(createdAt: Int64, lastSeenAt: Int64, idleTimeout: Int64, expiresAt: Int64) -> [UInt8] {
-        var bytes = schema
-        for value in [createdAt, lastSeenAt, idleTimeout, expiresAt] { appendPadded(value, width: 13, to: &bytes) }
+        var bytes: [UInt8] = [schema]
+        bytes.reserveCapacity(tailOffset)
+        for value in [createdAt, lastSeenAt, idleTimeout, expiresAt] { appendBigEndian(UInt64(max(0, value)), width: 6, to: &bytes) }
         return bytes
     }
 
-    /// The tail: version, user digest, checksum and body.
-    public static func tail(version: Int, userDigest: UserDigest, userIDJSON: [UInt8], metadataJSON: [UInt8], dataJSON: [UInt8]) -> [UInt8] {
-        var body = userIDJSON
-        body.append(10)
-        body.append(contentsOf: metadataJSON)
-        body.append(10)
-        body.append(contentsOf: dataJSON)
+    /// The 6 bytes of a timestamp field (what a touch writes at ``lastSeenOffset``).
+    public static func timestamp(_ milliseconds: Int64) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendBigEndian(UInt64(max(0, milliseconds)), width: 6, to: &bytes)
+        return bytes
+    }
+
+    /// The tail: version, checksum and body.
+    public static func tail(version: Int, userIDJSON: [UInt8], metadataJSON: [UInt8], dataJSON: [UInt8]) -> [UInt8] {
         var bytes = [UInt8]()
-        bytes.reserveCapacity(40 + body.count)
-        appendPadded(Int64(version), width: 10, to: &bytes)
-        bytes.append(contentsOf: userDigest.value.utf8)
-        let checksum = CRC32.checksum(body)
-        let hex = Array("0123456789abcdef".utf8)
-        for shift in stride(from: 28, through: 0, by: -4) { bytes.append(hex[Int((checksum >> UInt32(shift)) & 0xF)]) }
-        bytes.append(contentsOf: body)
+        bytes.reserveCapacity(10 + userIDJSON.count + metadataJSON.count + dataJSON.count)
+        appendBigEndian(UInt64(UInt32(truncatingIfNeeded: version)), width: 4, to: &bytes)
+        bytes.append(contentsOf: [0, 0, 0, 0])
+        bytes.append(contentsOf: userIDJSON)
+        bytes.append(10)
+        bytes.append(contentsOf: metadataJSON)
+        bytes.append(10)
+        bytes.append(contentsOf: dataJSON)
+        let checksum = CRC32.checksum(bytes[8...])
+        for index in 0..<4 { bytes[4 + index] = UInt8(truncatingIfNeeded: checksum >> UInt32(24 - 8 * index)) }
+        return bytes
+    }
+
+    /// The 4 bytes of a version field (what an update compares at ``tailOffset``).
+    public static func version(_ version: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendBigEndian(UInt64(UInt32(truncatingIfNeeded: version)), width: 4, to: &bytes)
         return bytes
     }
 
@@ -64,34 +80,18 @@ public enum SessionRecordCodec {
         guard bytes.count <= maximumSize else { throw CorruptRecordError(reason: "record larger than \(maximumSize) bytes") }
         guard bytes.count >= bodyOffset + 4 else { throw CorruptRecordError(reason: "record truncated") }
         let base = bytes.startIndex
-        guard bytes[base] == schema[0], bytes[base + 1] == schema[1] else {
-            throw CorruptRecordError(reason: "unknown record schema")
-        }
-        func number(_ offset: Int, _ width: Int) throws(CorruptRecordError) -> Int64 {
+        guard bytes[base] == schema else { throw CorruptRecordError(reason: "unknown record schema") }
+        func number(_ offset: Int, _ width: Int) -> Int64 {
             var value: Int64 = 0
-            for index in (base + offset)..<(base + offset + width) {
-                let byte = bytes[index]
-                guard byte >= 48, byte <= 57 else { throw CorruptRecordError(reason: "non-numeric header field") }
-                value = value * 10 + Int64(byte - 48)
-            }
+            for index in (base + offset)..<(base + offset + width) { value = value << 8 | Int64(bytes[index]) }
             return value
         }
-        let createdAt = try number(2, 13)
-        let lastSeenAt = try number(15, 13)
-        let idleTimeout = try number(28, 13)
-        let expiresAt = try number(41, 13)
-        let version = try number(54, 10)
-        var checksum: UInt32 = 0
-        for index in (base + checksumOffset)..<(base + bodyOffset) {
-            let byte = bytes[index]
-            let nibble: UInt8
-            switch byte {
-            case 48...57: nibble = byte - 48
-            case 97...102: nibble = byte - 87
-            default: throw CorruptRecordError(reason: "malformed checksum")
-            }
-            checksum = checksum << 4 | UInt32(nibble)
-        }
+        let createdAt = number(1, 6)
+        let lastSeenAt = number(7, 6)
+        let idleTimeout = number(13, 6)
+        let expiresAt = number(19, 6)
+        let version = number(tailOffset, 4)
+        let checksum = UInt32(number(checksumOffset, 4))
         let body = bytes[(base + bodyOffset)...]
         guard CRC32.checksum(body) == checksum else { throw CorruptRecordError(reason: "checksum mismatch") }
         guard let firstBreak = body.firstIndex(of: 10),
@@ -116,10 +116,8 @@ public enum SessionRecordCodec {
         )
     }
 
-    static func appendPadded(_ value: Int64, width: Int, to bytes: inout [UInt8]) {
-        let digits = Array(String(max(0, value)).utf8)
-        if digits.count < width { bytes.append(contentsOf: repeatElement(48, count: width - digits.count)) }
-        bytes.append(contentsOf: digits.suffix(width))
+    static func appendBigEndian(_ value: UInt64, width: Int, to bytes: inout [UInt8]) {
+        for shift in stride(from: 8 * (width - 1), through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
 }
 

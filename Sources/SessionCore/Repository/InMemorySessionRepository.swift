@@ -56,7 +56,6 @@ public final class InMemorySessionRepository: SessionRepository {
             SessionRecordCodec.header(createdAt: now, lastSeenAt: now, idleTimeout: session.idleTimeout, expiresAt: now + session.absoluteTimeout)
             + SessionRecordCodec.tail(
                 version: 1,
-                userDigest: UserDigest(userID: session.userID),
                 userIDJSON: userIDJSON,
                 metadataJSON: session.metadataJSON,
                 dataJSON: session.dataJSON
@@ -89,10 +88,8 @@ public final class InMemorySessionRepository: SessionRepository {
         let now = self.clock()
         return self.state.withLock { state -> StoredSession? in
             guard var session = self.live(handle, in: &state, now: now) else { return nil }
-            if now - session.lastSeenAt >= self.policy.touchInterval, var entry = state.records[handle] {
-                var stamp = [UInt8]()
-                SessionRecordCodec.appendPadded(now, width: 13, to: &stamp)
-                entry.record.replaceSubrange(15..<28, with: stamp)
+            if now - session.lastSeenAt >= self.policy.touchInterval(idleTimeout: session.idleTimeout), var entry = state.records[handle] {
+                Self.stamp(&entry.record, now: now)
                 state.records[handle] = entry
                 session.lastSeenAt = now
             }
@@ -113,7 +110,6 @@ public final class InMemorySessionRepository: SessionRepository {
             let dataJSON = try transform(session)
             let tail = SessionRecordCodec.tail(
                 version: session.version + 1,
-                userDigest: UserDigest(userID: entry.userID),
                 userIDJSON: session.userIDJSON,
                 metadataJSON: session.metadataJSON,
                 dataJSON: dataJSON
@@ -133,9 +129,7 @@ public final class InMemorySessionRepository: SessionRepository {
             guard self.live(oldHandle, in: &state, now: now) != nil, var entry = state.records.removeValue(forKey: oldHandle) else {
                 return nil
             }
-            var stamp = [UInt8]()
-            SessionRecordCodec.appendPadded(now, width: 13, to: &stamp)
-            entry.record.replaceSubrange(15..<28, with: stamp)
+            Self.stamp(&entry.record, now: now)
             state.records[newHandle] = entry
             if let position = state.index[entry.userID]?.firstIndex(where: { $0.handle == oldHandle }) {
                 state.index[entry.userID]?[position].handle = newHandle
@@ -177,6 +171,12 @@ public final class InMemorySessionRepository: SessionRepository {
     }
 
     public func ping() async throws {}
+
+    /// Rewrites `last_seen_at` in place, as the touch script does with `SETRANGE`.
+    private static func stamp(_ record: inout [UInt8], now: Int64) {
+        let offset = SessionRecordCodec.lastSeenOffset
+        record.replaceSubrange(offset..<(offset + 6), with: SessionRecordCodec.timestamp(now))
+    }
 
     /// Overwrites the stored bytes of a session (tests use this to simulate corruption).
     public func overwriteRecord(_ handle: SessionHandle, with bytes: [UInt8]) {

@@ -31,7 +31,6 @@ public struct RedisSessionRepository: SessionRepository {
         let userIDJSON = Self.quoted(session.userID)
         let tail = SessionRecordCodec.tail(
             version: 1,
-            userDigest: UserDigest(userID: session.userID),
             userIDJSON: userIDJSON,
             metadataJSON: session.metadataJSON,
             dataJSON: session.dataJSON
@@ -50,8 +49,14 @@ public struct RedisSessionRepository: SessionRepository {
                 ]
             )
         }
-        guard let parts = reply.array, parts.count == 2, let now = parts[0].int, let evicted = parts[1].int else {
+        guard let parts = reply.array, parts.count == 3, let now = parts[0].int, let evicted = parts[1].int else {
             throw SessionStoreError.unavailable("unexpected reply from the create script")
+        }
+        if parts[2].int == 1 {
+            self.logger.warning(
+                "corrupt user index (another Redis type) replaced",
+                metadata: ["user.digest": "\(UserDigest(userID: session.userID).value)"]
+            )
         }
         let stored = StoredSession(
             handle: handle,
@@ -74,14 +79,21 @@ public struct RedisSessionRepository: SessionRepository {
     public func resolve(_ token: SessionToken) async throws -> StoredSession? {
         let handle = token.handle
         let key = RedisArgument(self.layout.sessionKey(handle))
-        let reply = try await self.run { try await self.redis.send(RedisCommand("GET", key)) }
+        let reply = try await self.run { try await self.getRecord(key) }
         guard let session = self.decode(reply, handle: handle) else { return nil }
         let now = WallClock.milliseconds()
         if session.isExpired(at: now) { return nil }
-        guard now - session.lastSeenAt >= self.policy.touchInterval else { return session }
-        let touched = try await self.run {
-            try await self.redis.evaluate(SessionScripts.touch, keys: [key], arguments: [RedisArgument(self.policy.touchInterval)])
+        guard now - session.lastSeenAt >= self.policy.touchInterval(idleTimeout: session.idleTimeout) else { return session }
+        let touched = try await self.run { () async throws -> RESPValue? in
+            do {
+                return try await self.redis.evaluate(SessionScripts.touch, keys: [key], arguments: [RedisArgument(self.policy.touchInterval)])
+            } catch let error as RedisServerError where error.kind == .outOfMemory {
+                // Redis is full (maxmemory + noeviction): the session is live, only the slide failed.
+                // Answer from the record just read; the next resolve tries the touch again.
+                return nil
+            }
         }
+        guard let touched else { return session }
         return self.decode(touched, handle: handle)
     }
 
@@ -93,15 +105,13 @@ public struct RedisSessionRepository: SessionRepository {
         let handle = token.handle
         let key = RedisArgument(self.layout.sessionKey(handle))
         for _ in 0..<8 {
-            let current = try await self.run { try await self.redis.get(key) }
-            guard let current, let session = self.decode(.bulkString(current), handle: handle) else { return nil }
+            let current = try await self.run { try await self.getRecord(key) }
+            guard let session = self.decode(current, handle: handle) else { return nil }
             if let expectedVersion, expectedVersion != session.version { throw SessionStoreError.versionMismatch }
             let dataJSON = try transform(session)
-            var expected = [UInt8]()
-            SessionRecordCodec.appendPadded(Int64(session.version), width: 10, to: &expected)
+            let expected = SessionRecordCodec.version(session.version)
             let tail = SessionRecordCodec.tail(
                 version: session.version + 1,
-                userDigest: UserDigest(userID: session.userID),
                 userIDJSON: session.userIDJSON,
                 metadataJSON: session.metadataJSON,
                 dataJSON: dataJSON
@@ -113,7 +123,7 @@ public struct RedisSessionRepository: SessionRepository {
                     arguments: [RedisArgument(bytes: expected), RedisArgument(bytes: tail)]
                 )
             }
-            if case .array = reply {
+            if case .array(let parts) = reply, parts.first?.string == "conflict" {
                 // Someone else updated in between.
                 if expectedVersion != nil { throw SessionStoreError.versionMismatch }
                 continue
@@ -151,6 +161,7 @@ public struct RedisSessionRepository: SessionRepository {
                 arguments: [RedisArgument(self.layout.userIndexKeyPrefix(handle.slotTag)), RedisArgument(String(handle.digest))]
             )
         }
+        if case .simpleString(Self.corruptMarker) = reply { _ = self.decode(reply, handle: handle) }
         return reply.int == 1
     }
 
@@ -162,6 +173,9 @@ public struct RedisSessionRepository: SessionRepository {
                 keys: [RedisArgument(self.layout.userIndexKey(userID: userID))],
                 arguments: [RedisArgument(self.layout.sessionKeyPrefix(tag))]
             )
+        }
+        if case .simpleString(Self.corruptMarker) = reply {
+            self.logger.warning("corrupt user index (another Redis type) treated as empty", metadata: ["user.digest": "\(UserDigest(userID: userID).value)"])
         }
         guard let parts = reply.array else { return [] }
         var sessions: [StoredSession] = []
@@ -194,9 +208,31 @@ public struct RedisSessionRepository: SessionRepository {
         try await self.run { try await self.redis.ping() }
     }
 
-    /// Decodes a script's reply; a malformed record reads as absent and is logged (by handle, never token).
+    /// `GET` of a record key; a key of another type answers ``corruptMarker`` like the scripts do.
+    private func getRecord(_ key: RedisArgument) async throws -> RESPValue {
+        do {
+            return try await self.redis.send(RedisCommand("GET", key))
+        } catch let error as RedisServerError where error.kind == .wrongType {
+            return .simpleString(Self.corruptMarker)
+        }
+    }
+
+    /// What the scripts answer for a record key that holds another Redis type.
+    static let corruptMarker = "CORRUPT"
+
+    /// Decodes a script's reply; a malformed record, or a key of another type (`+CORRUPT`), reads as
+    /// absent and is logged once (by handle, never token).
     private func decode(_ reply: RESPValue, handle: SessionHandle) -> StoredSession? {
-        guard case .bulkString(let buffer) = reply else { return nil }
+        let buffer: ByteBuffer
+        switch reply {
+        case .bulkString(let bytes):
+            buffer = bytes
+        case .simpleString(Self.corruptMarker):
+            self.logCorrupt(handle, reason: "the key holds another Redis type")
+            return nil
+        default:
+            return nil
+        }
         do {
             return try buffer.withUnsafeReadableBytes { bytes throws(CorruptRecordError) in
                 try SessionRecordCodec.decode(
@@ -206,13 +242,17 @@ public struct RedisSessionRepository: SessionRepository {
                 )
             }
         } catch {
-            if CorruptRecordLog.shared.isFirstSighting(of: handle) {
-                self.logger.warning(
-                    "corrupt session record treated as absent",
-                    metadata: ["session.handle": "\(handle.value)", "record.error": "\(error.reason)"]
-                )
-            }
+            self.logCorrupt(handle, reason: error.reason)
             return nil
+        }
+    }
+
+    private func logCorrupt(_ handle: SessionHandle, reason: String) {
+        if CorruptRecordLog.shared.isFirstSighting(of: handle) {
+            self.logger.warning(
+                "corrupt session record treated as absent",
+                metadata: ["session.handle": "\(handle.value)", "record.error": "\(reason)"]
+            )
         }
     }
 

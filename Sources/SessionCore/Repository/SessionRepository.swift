@@ -40,6 +40,12 @@ public struct StorePolicy: Sendable {
     /// Stored records larger than this read as corrupt.
     public var maximumRecordBytes: Int
 
+    /// How long after the last slide a resolve slides again: the touch interval, but at most half the
+    /// idle timeout, so that a session used more often than its idle timeout never dies in use.
+    public func touchInterval(idleTimeout: Int64) -> Int64 {
+        min(self.touchInterval, idleTimeout / 2)
+    }
+
     /// Defaults: touch at most every 60 s, 100 sessions per user, 1 MiB records.
     public init(touchInterval: Int64 = 60_000, maximumSessionsPerUser: Int = 100, maximumRecordBytes: Int = 1 << 20) {
         self.touchInterval = touchInterval

@@ -2,41 +2,72 @@ import RedisWire
 
 /// The Lua scripts behind ``RedisSessionRepository``: one script, one round trip, one hash slot.
 ///
-/// Times come from the Redis server's `TIME`, so every sessiond replica agrees on the clock.
-/// Record offsets are those of ``SessionRecordCodec`` (Lua strings are 1-based).
+/// Times come from the Redis server's `TIME`, so every sessiond replica agrees on the clock. Record
+/// offsets are those of ``SessionRecordCodec`` (Lua strings are 1-based). The invariants every script
+/// keeps, whatever the order of operations (tested in `KeyLifetimeTests`):
+/// - no key without a TTL: a record gets `PX` when written; an index gets its TTL whenever a script
+///   adds to it (`index_add` raises it to at least the new session's remaining absolute lifetime);
+/// - no TTL past a deadline: a record's TTL is `min(idle deadline, absolute deadline) - now`; an
+///   index's is the latest absolute deadline of a session added to it;
+/// - a key of another Redis type under our names is corruption, not an outage: record keys read as
+///   absent (the scripts answer `+CORRUPT`, sessiond logs the handle once), an index of another type
+///   is replaced before anything is added to it.
 enum SessionScripts {
-    /// Shared prologue: `now` in ms and a record's deadlines.
+    /// Shared prologue: `now` in ms, a record's deadlines, and the helpers for records and indexes.
     private static let prologue = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        -- last_seen, idle, expires of a schema-2 record; nil for anything else.
         local function times(v)
-          if string.sub(v, 1, 2) ~= 'S1' then return nil end
-          local last = tonumber(string.sub(v, 16, 28))
-          local idle = tonumber(string.sub(v, 29, 41))
-          local exp = tonumber(string.sub(v, 42, 54))
-          if not last or not idle or not exp then return nil end
+          if #v < 37 or string.byte(v, 1) ~= 2 then return nil end
+          local _, last, idle, exp = struct.unpack('>I6I6I6I6', v, 2)
           return last, idle, exp
         end
-        local function stamped(v)
-          return string.sub(v, 1, 15) .. string.format('%013d', now) .. string.sub(v, 29)
+        -- The record at key; the second result is true when the key holds another type.
+        local function fetch(key)
+          local v = redis.pcall('GET', key)
+          if type(v) == 'table' and v.err then return nil, true end
+          return v, false
+        end
+        -- The user's index key, derived from the user_id JSON that opens the body.
+        local function index_key(prefix, v)
+          local nl = string.find(v, '\\n', 34, true)
+          if not nl then return nil end
+          return prefix .. string.sub(redis.sha1hex(string.sub(v, 34, nl - 1)), 1, 24)
+        end
+        -- Drops an index key that holds another type; true when it did.
+        local function index_repair(index)
+          local kind = redis.call('TYPE', index)['ok']
+          if kind == 'zset' or kind == 'none' then return false end
+          redis.call('DEL', index)
+          return true
+        end
+        -- The score after the newest member: creation order, unique, small (compact in a listpack).
+        local function next_score(index)
+          local newest = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
+          if newest[2] then return tonumber(newest[2]) + 1 end
+          return 1
+        end
+        -- Adds member and keeps the index alive at least ttl ms (never lowers it; a key without a TTL gets one).
+        local function index_add(index, member, score, ttl)
+          redis.call('ZADD', index, score, member)
+          if redis.call('PTTL', index) < ttl then redis.call('PEXPIRE', index, ttl) end
         end
         """
 
     /// KEYS[1] record, KEYS[2] user index. ARGV: tail, idle ms, absolute ms, max per user, digest, record key prefix.
-    /// Returns {now, evicted}.
+    /// Returns {now, evicted, 1 if a corrupt index was replaced}.
     static let create = RedisScript(
         prologue + """
 
         local idle = tonumber(ARGV[2])
         local abs = tonumber(ARGV[3])
-        local header = 'S1' .. string.format('%013d%013d%013d%013d', now, now, idle, now + abs)
+        local repaired = index_repair(KEYS[2]) and 1 or 0
+        local header = struct.pack('>BI6I6I6I6', 2, now, now, idle, now + abs)
         if not redis.call('SET', KEYS[1], header .. ARGV[1], 'PX', math.min(idle, abs), 'NX') then
           return redis.error_reply('ERR session key collision')
         end
-        local score = tonumber(t[1]) * 1000000 + tonumber(t[2])
-        local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-        if newest[2] and tonumber(newest[2]) >= score then score = tonumber(newest[2]) + 1 end
-        redis.call('ZADD', KEYS[2], string.format('%.0f', score), ARGV[5])
+        index_add(KEYS[2], ARGV[5], next_score(KEYS[2]), abs)
         local max = tonumber(ARGV[4])
         local count = redis.call('ZCARD', KEYS[2])
         local evicted = 0
@@ -55,19 +86,21 @@ enum SessionScripts {
             end
           end
         end
-        -- The index lives as long as its longest-lived session: a new index gets the TTL, an existing
-        -- one only ever has it extended (GT).
-        if count == 1 then redis.call('PEXPIRE', KEYS[2], abs) else redis.call('PEXPIRE', KEYS[2], abs, 'GT') end
-        return {now, evicted}
+        return {now, evicted, repaired}
         """
     )
 
     /// KEYS[1] record. ARGV[1] touch interval ms. Returns the record (touched if due by the Redis
-    /// clock) or nil. Resolve calls it only when its `GET` saw a touch was due.
+    /// clock), nil, or `+CORRUPT`. Resolve calls it only when its `GET` saw a touch was due.
+    ///
+    /// A touch is due after `min(touch interval, idle timeout / 2)`, so a session used more often than
+    /// its idle timeout stays alive whatever the timeout. It rewrites the 6 bytes of `last_seen_at`
+    /// (`SETRANGE`) and the TTL, never the whole record, so replicas and the AOF see a few bytes.
     static let touch = RedisScript(
         prologue + """
 
-        local v = redis.call('GET', KEYS[1])
+        local v, wrong = fetch(KEYS[1])
+        if wrong then return {ok='CORRUPT'} end
         if not v then return false end
         local last, idle, exp = times(v)
         if not last then return v end
@@ -75,75 +108,95 @@ enum SessionScripts {
           redis.call('DEL', KEYS[1])
           return false
         end
-        if now - last >= tonumber(ARGV[1]) then
-          v = stamped(v)
-          redis.call('SET', KEYS[1], v, 'PX', math.min(now + idle, exp) - now)
+        if now - last >= math.min(tonumber(ARGV[1]), math.floor(idle / 2)) then
+          local stamp = struct.pack('>I6', now)
+          redis.call('SETRANGE', KEYS[1], 7, stamp)
+          redis.call('PEXPIRE', KEYS[1], math.min(now + idle, exp) - now)
+          v = string.sub(v, 1, 7) .. stamp .. string.sub(v, 14)
         end
         return v
         """
     )
 
-    /// KEYS[1] record. ARGV[1] expected version (10 digits), ARGV[2] new tail.
-    /// Returns the new record, {'conflict'} when the version moved, or nil.
+    /// KEYS[1] record. ARGV[1] expected version (4 bytes), ARGV[2] new tail.
+    /// Returns the new record, {'conflict'} when the version moved, nil, or `+CORRUPT`.
     static let update = RedisScript(
         prologue + """
 
-        local v = redis.call('GET', KEYS[1])
+        local v, wrong = fetch(KEYS[1])
+        if wrong then return {ok='CORRUPT'} end
         if not v then return false end
         local last, idle, exp = times(v)
         if not last then return false end
         if now >= exp or now >= last + idle then return false end
-        if string.sub(v, 55, 64) ~= ARGV[1] then return {'conflict'} end
-        v = string.sub(v, 1, 54) .. ARGV[2]
+        if string.sub(v, 26, 29) ~= ARGV[1] then return {'conflict'} end
+        v = string.sub(v, 1, 25) .. ARGV[2]
         redis.call('SET', KEYS[1], v, 'KEEPTTL')
         return v
         """
     )
 
     /// KEYS[1] old record, KEYS[2] new record. ARGV: index key prefix, old digest, new digest.
-    /// Returns the record under its new key, or nil.
+    /// Returns the record under its new key, nil, or `+CORRUPT`. The new digest joins the index
+    /// before the old one leaves, so a user's only session never leaves an empty (deleted) index behind
+    /// that a later `ZADD` would recreate without a TTL.
     static let rotate = RedisScript(
         prologue + """
 
-        local v = redis.call('GET', KEYS[1])
+        local v, wrong = fetch(KEYS[1])
+        if wrong then return {ok='CORRUPT'} end
         if not v then return false end
         local last, idle, exp = times(v)
         if not last then return false end
+        local index = index_key(ARGV[1], v)
+        if not index then return false end
         redis.call('DEL', KEYS[1])
-        if now >= exp or now >= last + idle then return false end
-        v = stamped(v)
+        if now >= exp or now >= last + idle then
+          redis.pcall('ZREM', index, ARGV[2])
+          return false
+        end
+        index_repair(index)
+        v = string.sub(v, 1, 7) .. struct.pack('>I6', now) .. string.sub(v, 14)
         if not redis.call('SET', KEYS[2], v, 'PX', math.min(now + idle, exp) - now, 'NX') then
           return redis.error_reply('ERR session key collision')
         end
-        local index = ARGV[1] .. string.sub(v, 65, 86)
         local score = redis.call('ZSCORE', index, ARGV[2])
+        index_add(index, ARGV[3], score or next_score(index), exp - now)
         redis.call('ZREM', index, ARGV[2])
-        if score then redis.call('ZADD', index, score, ARGV[3]) end
         return v
         """
     )
 
-    /// KEYS[1] record. ARGV: index key prefix, digest. Returns 1 if a session was destroyed.
+    /// KEYS[1] record. ARGV: index key prefix, digest. Returns 1 if a session was destroyed, 0, or `+CORRUPT`.
     static let destroy = RedisScript(
         """
-        local v = redis.call('GET', KEYS[1])
+        local v = redis.pcall('GET', KEYS[1])
+        if type(v) == 'table' and v.err then return {ok='CORRUPT'} end
         if not v then return 0 end
         redis.call('DEL', KEYS[1])
-        if string.sub(v, 1, 2) == 'S1' then
-          redis.call('ZREM', ARGV[1] .. string.sub(v, 65, 86), ARGV[2])
+        local nl = string.byte(v, 1) == 2 and #v > 37 and string.find(v, '\\n', 34, true)
+        if nl then
+          redis.pcall('ZREM', ARGV[1] .. string.sub(redis.sha1hex(string.sub(v, 34, nl - 1)), 1, 24), ARGV[2])
         end
         return 1
         """
     )
 
-    /// KEYS[1] user index. ARGV[1] record key prefix. Returns {digest, record, …}, newest first;
-    /// prunes digests whose record is gone.
+    /// KEYS[1] user index. ARGV[1] record key prefix. Returns {digest, record, …}, newest first, or
+    /// `+CORRUPT` when the index holds another type; prunes digests whose record is gone. A record key
+    /// of another type comes back as `+CORRUPT` in place of its record.
     static let list = RedisScript(
         """
+        local kind = redis.call('TYPE', KEYS[1])['ok']
+        if kind == 'none' then return {} end
+        if kind ~= 'zset' then return {ok='CORRUPT'} end
         local out = {}
         for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1, 'REV')) do
-          local v = redis.call('GET', ARGV[1] .. m)
-          if v then
+          local v = redis.pcall('GET', ARGV[1] .. m)
+          if type(v) == 'table' and v.err then
+            out[#out + 1] = m
+            out[#out + 1] = {ok='CORRUPT'}
+          elseif v then
             out[#out + 1] = m
             out[#out + 1] = v
           else
@@ -154,9 +207,15 @@ enum SessionScripts {
         """
     )
 
-    /// KEYS[1] user index. ARGV: record key prefix, digest to keep ('' for none). Returns how many were destroyed.
+    /// KEYS[1] user index. ARGV: record key prefix, digest to keep ('' for none). Returns how many were
+    /// destroyed. An index of another type is deleted (nothing it names can be found).
     static let purge = RedisScript(
         """
+        local kind = redis.call('TYPE', KEYS[1])['ok']
+        if kind ~= 'zset' then
+          if kind ~= 'none' then redis.call('DEL', KEYS[1]) end
+          return 0
+        end
         local destroyed = 0
         local kept = false
         for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do

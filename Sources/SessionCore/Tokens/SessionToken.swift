@@ -112,15 +112,34 @@ public struct SessionHandle: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A short, stable, non-reversible digest of a user id: names the user's index key.
+///
+/// The first 24 hex digits of SHA-1 over the user id as a JSON string literal, exactly as the record
+/// stores it, because the Lua scripts derive it from a record with `redis.sha1hex` (the one hash Redis
+/// scripts have) when they destroy or rotate a session. It is a name, not a secret: what it must
+/// resist is a second preimage within one slot tag (96 + 24 bits), not a collision between two ids
+/// an attacker chooses, so SHA-1's known weakness does not apply. See docs/redis-layout.md.
 public struct UserDigest: Sendable, Hashable {
     /// Number of characters.
-    public static let length = 22
+    public static let length = 24
     /// The digest's text.
     public let value: String
 
     /// The digest of `userID`.
     public init(userID: String) {
-        let digest = SHA256.hash(data: Array(("user:" + userID).utf8))
-        self.value = String(Base64URL.encode(digest).prefix(Self.length))
+        var literal = [UInt8]()
+        JSONValue.appendQuoted(userID, to: &literal)
+        self.init(userIDJSON: literal)
+    }
+
+    /// The digest of a user id given as its stored JSON string literal.
+    public init(userIDJSON: [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(Self.length)
+        for byte in Insecure.SHA1.hash(data: userIDJSON).prefix(Self.length / 2) {
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 15)])
+        }
+        self.value = String(decoding: text, as: UTF8.self)
     }
 }
