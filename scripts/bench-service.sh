@@ -13,8 +13,8 @@ swift build -c release --scratch-path .build-release --product ClientBenchmark >
 scripts/redis.sh start 6400 >/dev/null
 scripts/redis.sh start 6401 >/dev/null
 mkdir -p .run/bench
-key="bench-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-echo "bench sessions:read,sessions:write,sessions:admin $key" > .run/bench/keys
+key="bench-$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+echo "bench sessions:read,sessions:create,sessions:write,sessions:admin $key" > .run/bench/keys
 SESSIOND_LOG_LEVEL=warning .build-release/release/sessiond --listen 127.0.0.1:8090 \
   --redis-url redis://127.0.0.1:6400 --api-keys-file .run/bench/keys --max-sessions-per-user 2000 \
   > .run/bench/sessiond.log 2>&1 &

@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 python3 -m pip install -q --disable-pip-version-check "schemathesis==4.32.5" 2>&1 | grep -v "Running pip as the 'root' user" || true
 swift build --product sessiond >/dev/null
 mkdir -p .run/contract
-key="contract-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-echo "contract sessions:read,sessions:write,sessions:admin $key" > .run/contract/keys
+key="contract-$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+echo "contract sessions:read,sessions:create,sessions:write,sessions:admin $key" > .run/contract/keys
 .build/debug/sessiond --listen 127.0.0.1:8096 --redis-url "${REDIS_URL:-redis://127.0.0.1:6399}" \
   --api-keys-file .run/contract/keys --key-prefix contract: > .run/contract/sessiond.log 2>&1 &
 pid=$!

@@ -18,12 +18,13 @@ swift build --product example-login
 swift build --product example-orders
 mkdir -p .run
 keys=.run/dev-api-keys
-secret() { echo "$1-$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"; }
-if [ ! -s "$keys" ]; then
+secret() { echo "$1-$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"; }
+# Regenerated when missing or from before sessions:create (v1 keys were shorter than sessiond now accepts).
+if [ ! -s "$keys" ] || ! grep -q "sessions:create" "$keys"; then
   {
     echo "# NAME SCOPES SECRET (development keys; see README)"
-    echo "dev sessions:read,sessions:write,sessions:admin $(secret dev)"
-    echo "login sessions:read,sessions:write $(secret login)"
+    echo "dev sessions:read,sessions:create,sessions:write,sessions:admin $(secret dev)"
+    echo "login sessions:read,sessions:create,sessions:write $(secret login)"
     echo "orders sessions:read $(secret orders)"
   } > "$keys"
   chmod 600 "$keys"

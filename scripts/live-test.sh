@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --product sessiond >/dev/null
 mkdir -p .run/live
-key="live-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-echo "live sessions:read,sessions:write,sessions:admin $key" > .run/live/keys
+key="live-$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+echo "live sessions:read,sessions:create,sessions:write,sessions:admin $key" > .run/live/keys
 log=.run/live/sessiond.log
 .build/debug/sessiond --listen 127.0.0.1:8097 --redis-url "${REDIS_URL:-redis://127.0.0.1:6399}" \
   --api-keys-file .run/live/keys --key-prefix live: --request-read-timeout 2 --idle-connection-timeout 3 > "$log" 2>&1 &

@@ -24,6 +24,8 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
         case shutDown
         /// The configuration (URL, TLS) is invalid.
         case invalidConfiguration
+        /// The server is older than ``RedisConfiguration/minimumServerVersion``.
+        case unsupportedServer
     }
 
     /// The error's class.
@@ -53,7 +55,7 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
         switch self.code {
         case .connectionClosed, .unavailable, .connectTimeout, .commandTimeout, .protocolViolation, .shutDown:
             return true
-        case .authenticationFailed, .invalidConfiguration:
+        case .authenticationFailed, .invalidConfiguration, .unsupportedServer:
             return false
         }
     }

@@ -87,6 +87,7 @@ public enum SessionApplication {
         prometheus: PrometheusCollectorRegistry?,
         redis: RedisClient?,
         logger: Logger,
+        services extraServices: [any Service] = [],
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         // One set of handlers, one request log: the router and the fast path share them.
@@ -96,6 +97,7 @@ public enum SessionApplication {
         let fastPath = FastPath.Service(routes: routes, apiKeys: apiKeys, requestLog: requestLog, logger: logger)
         var services: [any Service] = []
         if let redis { services.append(redis) }
+        services.append(contentsOf: extraServices)
         return Application(
             router: router,
             server: .sessionHTTP1(

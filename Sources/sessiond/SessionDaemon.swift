@@ -126,14 +126,11 @@ struct SessionDaemon: AsyncParsableCommand {
         }
         let apiKeys: APIKeys
         do {
-            let text = try String(contentsOfFile: keysPath, encoding: .utf8)
-            apiKeys = try APIKeys(parsing: text)
-        } catch let error as ConfigurationError {
-            throw ConfigurationFailure(error.reason)
+            apiKeys = try APIKeys.load(path: keysPath)
         } catch {
-            throw ConfigurationFailure("cannot read the API keys file \(keysPath)")
+            throw ConfigurationFailure(error.reason)
         }
-        if apiKeys.isEmpty { throw ConfigurationFailure("the API keys file \(keysPath) holds no key") }
+        if let warning = APIKeys.permissionWarning(path: keysPath) { logger.warning("\(warning)") }
 
         if let loops = try number(self.eventLoops, "SESSIOND_EVENT_LOOPS") {
             guard (1...256).contains(loops) else { throw ConfigurationFailure("event loops must be 1–256") }
@@ -165,6 +162,7 @@ struct SessionDaemon: AsyncParsableCommand {
                 configuration.redisPoolSize == 0
                 ? Array(MultiThreadedEventLoopGroup.singleton.makeIterator()).count : configuration.redisPoolSize
             redisConfiguration.clientName = "sessiond"
+            redisConfiguration.minimumServerVersion = RedisSessionRepository.minimumServerVersion
             redisConfiguration.timeouts = .init(
                 connect: .milliseconds(Int64(configuration.redisConnectTimeoutMilliseconds)),
                 command: .milliseconds(Int64(configuration.redisCommandTimeoutMilliseconds))
@@ -191,7 +189,8 @@ struct SessionDaemon: AsyncParsableCommand {
             apiKeys: apiKeys,
             prometheus: registry,
             redis: redis,
-            logger: logger
+            logger: logger,
+            services: [APIKeyReloader(keys: apiKeys, path: keysPath, logger: logger)]
         )
         try await app.runService()
     }

@@ -320,3 +320,46 @@ final class LoopExecutor: TaskExecutor {
         self.loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
+
+/// Servers older than the configured minimum are refused at connect, and said so once.
+@Suite struct ServerVersionTests {
+    @Test func versionsParseFromInfo() {
+        #expect(RedisServerVersion(info: "# Server\r\nredis_version:6.2.14\r\nredis_mode:standalone\r\n") == RedisServerVersion(6, 2, 14))
+        #expect(RedisServerVersion(info: "redis_version:7.0.15\r\n")! >= RedisServerVersion(7, 0))
+        #expect(RedisServerVersion(info: "redis_version:6.2.14\r\n")! < RedisServerVersion(7, 0))
+        #expect(RedisServerVersion(info: "redis_version:10.1\r\n")! > RedisServerVersion(7, 4, 2))
+        #expect(RedisServerVersion(info: "valkey_version:8.0.0\r\n") == nil)
+        #expect(RedisServerVersion(info: "redis_version:x.y\r\n") == nil)
+    }
+
+    /// The real server (7.0.x) against a minimum it does not meet: every command fails with
+    /// `unsupportedServer` (never reaching the server), and one log line names both versions.
+    @Test func aServerBelowTheMinimumIsRefusedAndLoggedOnce() async throws {
+        var configuration = try TestRedis.configuration(poolSize: 2)
+        configuration.minimumServerVersion = RedisServerVersion(99, 0)
+        configuration.backoff = .init(initial: .milliseconds(1), maximum: .milliseconds(5))
+        let lines = RecordingLogHandler.Lines()
+        let redis = RedisClient(configuration: configuration, logger: RecordingLogHandler.logger(lines))
+        defer { Task { await redis.shutdown() } }
+        for _ in 0..<10 {
+            await #expect {
+                try await redis.send("PING")
+            } throws: { error in
+                (error as? RedisClientError)?.code == .unsupportedServer
+            }
+            try await Task.sleep(for: .milliseconds(3))
+        }
+        let refusals = lines.all.filter { $0.contains("too old") }
+        #expect(refusals.count == 1, "\(lines.all)")
+        #expect(refusals.first?.contains("the minimum is Redis 99.0.0") == true)
+        #expect(refusals.first?.contains("the server runs Redis 7.") == true)
+    }
+
+    @Test func aServerAtTheMinimumIsAccepted() async throws {
+        var configuration = try TestRedis.configuration(poolSize: 1)
+        configuration.minimumServerVersion = RedisServerVersion(7, 0)
+        let redis = RedisClient(configuration: configuration, logger: Logger(label: "test"))
+        defer { Task { await redis.shutdown() } }
+        #expect(try await redis.send("PING") == .simpleString("PONG"))
+    }
+}

@@ -196,3 +196,46 @@ private func runProgramBlocking(_ arguments: [String], standardInput: String, en
     let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
     return (exitStatus, output, error)
 }
+
+/// A log handler that keeps every line, for tests that check what was (and was not) logged.
+public struct RecordingLogHandler: LogHandler {
+    /// The lines logged so far (level, message and metadata rendered as `key=value`).
+    public final class Lines: @unchecked Sendable {
+        private let lock = NSLock()
+        private var lines: [String] = []
+        public init() {}
+        public var all: [String] {
+            self.lock.lock()
+            defer { self.lock.unlock() }
+            return self.lines
+        }
+        func append(_ line: String) {
+            self.lock.lock()
+            self.lines.append(line)
+            self.lock.unlock()
+        }
+    }
+
+    public let lines: Lines
+    public var logLevel: Logger.Level = .trace
+    public var metadata: Logger.Metadata = [:]
+
+    public init(lines: Lines) { self.lines = lines }
+
+    /// A logger whose lines land in `lines`.
+    public static func logger(_ lines: Lines, label: String = "test") -> Logger {
+        Logger(label: label) { _ in RecordingLogHandler(lines: lines) }
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = self.metadata
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        let rendered = merged.keys.sorted().map { "\($0)=\(merged[$0]!)" }.joined(separator: " ")
+        self.lines.append("\(event.level) \(event.message) \(rendered)")
+    }
+}

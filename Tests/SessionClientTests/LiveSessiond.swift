@@ -10,8 +10,8 @@ import SessionServer
 
 /// sessiond running in-process on a real port (`.live`), over the real test Redis.
 enum LiveSessiond {
-    static let adminKey = "client-admin-0123456789"
-    static let readerKey = "client-reader-0123456789"
+    static let adminKey = "client-admin-0123456789-abcdefghijklmnop"
+    static let readerKey = "client-reader-0123456789-abcdefghijklmnop"
 
     /// Runs `body` with the base URL of a live sessiond.
     static func run<T: Sendable>(
@@ -25,7 +25,7 @@ enum LiveSessiond {
             policy: StorePolicy(touchInterval: 0),
             logger: Logger(label: "test")
         )
-        let keys = try APIKeys(parsing: "admin sessions:read,sessions:write,sessions:admin \(adminKey)\nreader sessions:read \(readerKey)")
+        let keys = try APIKeys(parsing: "admin sessions:read,sessions:create,sessions:write,sessions:admin \(adminKey)\nreader sessions:read \(readerKey)")
         var configuration = SessionServiceConfiguration()
         configuration.port = 0
         configure(&configuration)

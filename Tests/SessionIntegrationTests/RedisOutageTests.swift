@@ -13,7 +13,7 @@ import Testing
 
 /// sessiond over a Redis that goes away: 503 (never 404) within the command timeout, then recovery.
 @Suite struct RedisOutageTests {
-    static let key = "outage-key-0123456789"
+    static let key = "outage-key-0123456789-abcdefghijklmnop"
 
     @Test func redisStoppedMidTestAnswers503ThenRecovers() async throws {
         let server = try RedisProcess(port: 6441)
@@ -25,7 +25,7 @@ import Testing
         let router = SessionApplication.makeRouter(
             configuration: SessionServiceConfiguration(),
             repository: repository,
-            apiKeys: try APIKeys(parsing: "k sessions:read,sessions:write \(Self.key)"),
+            apiKeys: try APIKeys(parsing: "k sessions:read,sessions:create,sessions:write \(Self.key)"),
             prometheus: nil,
             redis: redis
         )
@@ -99,5 +99,32 @@ import Testing
         await redis.shutdown()
         await admin.shutdown()
         _ = server
+    }
+
+    /// A Redis below the minimum version keeps /readyz at 503 and every session call at 503, never a
+    /// half-run create. (The real 7.0 server against a minimum it cannot meet.)
+    @Test func anUnsupportedRedisKeepsReadinessDown() async throws {
+        var redisConfiguration = try TestRedis.configuration(poolSize: 1)
+        redisConfiguration.minimumServerVersion = RedisServerVersion(99, 0)
+        let redis = RedisClient(configuration: redisConfiguration, logger: Logger(label: "test"))
+        defer { Task { await redis.shutdown() } }
+        let repository = RedisSessionRepository(redis: redis, layout: KeyLayout(prefix: "old:"), policy: .init(), logger: Logger(label: "test"))
+        let router = SessionApplication.makeRouter(
+            configuration: SessionServiceConfiguration(),
+            repository: repository,
+            apiKeys: try APIKeys(parsing: "k sessions:read,sessions:create \(Self.key)"),
+            prometheus: nil,
+            redis: redis
+        )
+        try await Application(router: router).test(.router) { client in
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+            }
+            let headers: HTTPFields = [.authorization: "Bearer \(Self.key)", .contentType: "application/json"]
+            try await client.execute(uri: "/v1/sessions", method: .post, headers: headers, body: ByteBuffer(string: #"{"user_id":"old"}"#)) { response in
+                #expect(response.status == .serviceUnavailable)
+            }
+        }
+        #expect(try await TestRedis.client().scanKeys(matching: "old:*").isEmpty)
     }
 }

@@ -10,13 +10,13 @@ import Testing
 
 /// Route tests for every row of the v1 contract and every error status, against the in-memory twin.
 @Suite struct RouteTests {
-    static let writerKey = "writer-key-0123456789"
-    static let readerKey = "reader-key-0123456789"
-    static let adminKey = "admin-key-0123456789ab"
+    static let writerKey = "writer-key-0123456789-abcdefghijklmnop"
+    static let readerKey = "reader-key-0123456789-abcdefghijklmnop"
+    static let adminKey = "admin-key-0123456789ab-abcdefghijklmnop"
     static let keys = try! APIKeys(
         parsing: """
             # comment line
-            writer sessions:read,sessions:write \(writerKey)
+            writer sessions:read,sessions:create,sessions:write \(writerKey)
             reader sessions:read \(readerKey)
             admin sessions:admin sha256:\(sha256Hex(adminKey))   # hashed secret
             """

@@ -53,6 +53,9 @@ public struct RedisConfiguration: Sendable {
     public var backoff: Backoff
     /// Largest reply accepted before the stream is treated as hostile.
     public var maximumReplyBytes: Int
+    /// When set, every new connection reads the server's version (`INFO server`) and refuses a server
+    /// older than this with ``RedisClientError/Code/unsupportedServer``.
+    public var minimumServerVersion: RedisServerVersion? = nil
 
     /// A configuration with defaults for everything.
     public init(

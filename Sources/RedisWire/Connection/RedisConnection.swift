@@ -109,6 +109,13 @@ public final class RedisConnection: Sendable {
             let command = RedisCommand("CLIENT", "SETNAME", RedisArgument(name))
             steps.append((command, self.send(command, timeout: timeout)))
         }
+        var versionReply: EventLoopFuture<RESPValue>? = nil
+        if configuration.minimumServerVersion != nil {
+            let command = RedisCommand("INFO", "server")
+            let future = self.send(command, timeout: timeout)
+            steps.append((command, future))
+            versionReply = future
+        }
         for (command, future) in steps {
             let reply: RESPValue
             do {
@@ -123,6 +130,15 @@ public final class RedisConnection: Sendable {
                 default:
                     throw RedisClientError(.invalidConfiguration, "\(command.name) refused: \(serverError.message)")
                 }
+            }
+        }
+        if let versionReply, let minimum = configuration.minimumServerVersion {
+            let info = try await versionReply.get().string ?? ""
+            guard let version = RedisServerVersion(info: info) else {
+                throw RedisClientError(.unsupportedServer, "the server did not report its version (INFO server); the minimum is Redis \(minimum)")
+            }
+            guard version >= minimum else {
+                throw RedisClientError(.unsupportedServer, "the server runs Redis \(version); the minimum is Redis \(minimum)")
             }
         }
     }

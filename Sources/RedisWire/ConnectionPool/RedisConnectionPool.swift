@@ -25,6 +25,8 @@ final class RedisConnectionPool: Sendable {
         var failures: [Int]
         var next = 0
         var isShutDown = false
+        /// The last "unsupported server" reason logged, so that reconnects do not repeat it.
+        var reportedUnsupportedServer: String? = nil
     }
 
     private let configuration: RedisConfiguration
@@ -123,15 +125,21 @@ final class RedisConnectionPool: Sendable {
     }
 
     private func connectFinished(slot index: Int, result: Result<RedisConnection, any Error>) {
+        var reportUnsupported: String? = nil
         let orphan: RedisConnection? = self.state.withLockedValue { state in
             switch result {
             case .success(let connection):
                 if state.isShutDown { return connection }
                 state.failures[index] = 0
                 state.slots[index] = .connected(connection)
+                state.reportedUnsupportedServer = nil
                 return nil
             case .failure(let error):
                 let clientError = (error as? RedisClientError) ?? RedisClientError(.unavailable, "\(error)")
+                if clientError.code == .unsupportedServer, state.reportedUnsupportedServer != clientError.reason {
+                    state.reportedUnsupportedServer = clientError.reason
+                    reportUnsupported = clientError.reason
+                }
                 state.failures[index] += 1
                 let exponent = min(state.failures[index] - 1, 16)
                 let delay = min(
@@ -147,6 +155,12 @@ final class RedisConnectionPool: Sendable {
             }
         }
         if let orphan { orphan.close() }
+        if let reportUnsupported {
+            self.logger.error(
+                "Redis server refused: too old",
+                metadata: ["redis.host": "\(self.configuration.host):\(self.configuration.port)", "redis.error": "\(reportUnsupported)"]
+            )
+        }
         if case .failure(let error) = result {
             self.logger.debug("redis connect failed", metadata: ["redis.error": "\(error)"])
         }

@@ -18,6 +18,10 @@ public struct RedisSessionRepository: SessionRepository {
         self.logger = logger
     }
 
+    /// The oldest Redis the scripts run on: they use `PEXPIRE … GT` (7.0). Older servers would run a
+    /// create halfway and fail (Lua does not roll back), so sessiond refuses them at connect.
+    public static let minimumServerVersion = RedisServerVersion(7, 0)
+
     /// Loads every script into the server's cache (optional: `EVALSHA` falls back on `NOSCRIPT`).
     public func loadScripts() async throws {
         try await self.run {

@@ -1,15 +1,23 @@
 import Crypto
+import NIOConcurrencyHelpers
 
 /// What a caller may do.
 public struct Scope: OptionSet, Sendable, Hashable {
     public let rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
-    /// Resolve sessions.
+    /// Resolve sessions (`sessions:read`).
     public static let read = Scope(rawValue: 1)
-    /// Create, update, rotate, destroy sessions.
+    /// Update, rotate and destroy a session whose token the caller presents (`sessions:write`).
     public static let write = Scope(rawValue: 2)
-    /// List and purge any user's sessions.
+    /// List and purge any user's sessions, destroy by handle (`sessions:admin`).
     public static let admin = Scope(rawValue: 4)
+    /// Create a session for any user id (`sessions:create`): the login service only.
+    public static let create = Scope(rawValue: 8)
+
+    /// Every scope with its name in the keys file, in the order the docs list them.
+    static let named: [(name: String, scope: Scope)] = [
+        ("sessions:read", .read), ("sessions:create", .create), ("sessions:write", .write), ("sessions:admin", .admin),
+    ]
 }
 
 /// A caller's API key: a name (for logs) and its scopes. The secret is kept only as a SHA-256 digest.
@@ -21,62 +29,93 @@ public struct APIKey: Sendable, Hashable {
     let digest: [UInt8]
 }
 
-/// The set of API keys, loaded from a file of `NAME SCOPES SECRET` lines.
-public struct APIKeys: Sendable {
-    private let keys: [APIKey]
+/// The API keys, loaded from a file of `NAME SCOPES SECRET` lines.
+///
+/// One instance is shared by the router and the fast path; ``replace(with:)`` swaps the whole set at
+/// once (`SIGHUP`), so a request sees either the old keys or the new ones, never a mix.
+public final class APIKeys: Sendable {
+    private let keys: NIOLockedValueBox<[APIKey]>
+
+    /// The shortest secret accepted, in characters (about 190 bits as base64).
+    public static let minimumSecretLength = 32
 
     /// Keys from already-parsed entries.
     public init(_ keys: [APIKey]) {
-        self.keys = keys
+        self.keys = NIOLockedValueBox(keys)
     }
 
-    /// Parses the keys file format: one key per line, `NAME SCOPES SECRET`, `#` starts a comment;
-    /// `SCOPES` is a comma-separated subset of `sessions:read`, `sessions:write`, `sessions:admin`;
-    /// `SECRET` is the key itself or `sha256:<64 hex>` of it.
-    public init(parsing text: String) throws(ConfigurationError) {
+    /// Parses the keys file format: one key per line, `NAME SCOPES SECRET`. A `#` at the start of a
+    /// line or of a field (after a space) starts a comment; inside a secret it is part of the secret.
+    /// `SCOPES` is a comma-separated subset of `sessions:read`, `sessions:create`, `sessions:write`,
+    /// `sessions:admin`; `SECRET` is the key itself (at least 32 characters) or `sha256:<64 hex>` of it.
+    ///
+    /// Refused with a one-line reason that never contains a secret: short secrets, secrets published
+    /// in sessiond's repository (examples, docs), one secret under two names, duplicate names.
+    public convenience init(parsing text: String) throws(ConfigurationError) {
         var keys: [APIKey] = []
         var names = Set<String>()
+        var digests: [[UInt8]: String] = [:]
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = Substring(rawLine)
-            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            let line = "API keys file line \(number + 1)"
+            var fields: [Substring] = []
+            for field in rawLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }) {
+                if field.hasPrefix("#") { break }
+                fields.append(field)
+            }
             if fields.isEmpty { continue }
             guard fields.count == 3 else {
-                throw ConfigurationError("API keys file line \(number + 1): expected NAME SCOPES SECRET")
+                throw ConfigurationError("\(line): expected NAME SCOPES SECRET (a secret may not contain spaces)")
             }
             var scopes: Scope = []
             for scope in fields[1].split(separator: ",") {
-                switch scope {
-                case "sessions:read": scopes.insert(.read)
-                case "sessions:write": scopes.insert(.write)
-                case "sessions:admin": scopes.insert(.admin)
-                default: throw ConfigurationError("API keys file line \(number + 1): unknown scope (use sessions:read, sessions:write, sessions:admin)")
+                guard let known = Scope.named.first(where: { $0.name == scope }) else {
+                    throw ConfigurationError("\(line): unknown scope (use \(Scope.named.map(\.name).joined(separator: ", ")))")
                 }
+                scopes.insert(known.scope)
             }
             let secret = fields[2]
             let digest: [UInt8]
             if secret.hasPrefix("sha256:") {
                 let hex = Array(secret.dropFirst("sha256:".count).utf8)
                 guard hex.count == 64, let bytes = Self.decodeHex(hex) else {
-                    throw ConfigurationError("API keys file line \(number + 1): sha256: must be followed by 64 hex digits")
+                    throw ConfigurationError("\(line): sha256: must be followed by 64 hex digits")
                 }
                 digest = bytes
             } else {
-                guard secret.utf8.count >= 16 else {
-                    throw ConfigurationError("API keys file line \(number + 1): a key must be at least 16 characters")
+                guard secret.count >= Self.minimumSecretLength else {
+                    throw ConfigurationError(
+                        "\(line): a secret must be at least \(Self.minimumSecretLength) characters (e.g. openssl rand -base64 32)"
+                    )
                 }
                 digest = Array(SHA256.hash(data: Array(secret.utf8)))
             }
-            guard names.insert(String(fields[0])).inserted else {
-                throw ConfigurationError("API keys file line \(number + 1): duplicate key name")
+            if PublishedSecrets.contains(digest: digest) || secret.lowercased().contains("change-me") {
+                throw ConfigurationError("\(line): this secret is published (an example or placeholder); generate one with openssl rand -base64 32")
             }
-            keys.append(APIKey(name: String(fields[0]), scopes: scopes, digest: digest))
+            let name = String(fields[0])
+            guard names.insert(name).inserted else {
+                throw ConfigurationError("\(line): duplicate key name")
+            }
+            if let other = digests[digest] {
+                throw ConfigurationError("\(line): the same secret is already used by key '\(other)'; every key needs its own secret")
+            }
+            digests[digest] = name
+            keys.append(APIKey(name: name, scopes: scopes, digest: digest))
         }
-        self.keys = keys
+        self.init(keys)
     }
 
     /// Whether no key is configured.
-    public var isEmpty: Bool { self.keys.isEmpty }
+    public var isEmpty: Bool { self.keys.withLockedValue { $0.isEmpty } }
+
+    /// How many keys are configured.
+    public var count: Int { self.keys.withLockedValue { $0.count } }
+
+    /// Replaces every key with those of `other` at once (a reload).
+    public func replace(with other: APIKeys) {
+        let keys = other.keys.withLockedValue { $0 }
+        self.keys.withLockedValue { $0 = keys }
+    }
 
     /// The key named by an `Authorization: Bearer <key>` value, or nil.
     public func authenticate(authorization header: String) -> APIKey? {
@@ -88,8 +127,9 @@ public struct APIKeys: Sendable {
     /// The key whose secret is `presented`, comparing digests in constant time against every key.
     public func authenticate(_ presented: some StringProtocol) -> APIKey? {
         let digest = SHA256.hash(data: Array(presented.utf8))
+        let keys = self.keys.withLockedValue { $0 }
         var match: APIKey? = nil
-        for key in self.keys {
+        for key in keys {
             var difference: UInt8 = 0
             digest.withUnsafeBytes { bytes in
                 for index in 0..<32 { difference |= bytes[index] ^ key.digest[index] }
@@ -116,5 +156,30 @@ public struct APIKeys: Sendable {
             index += 2
         }
         return bytes
+    }
+}
+
+/// SHA-256 digests of every secret sessiond's repository has published (deploy/api-keys.example,
+/// the README, compose files, now and in earlier versions). A key file that uses one is refused:
+/// whoever can read this repository could use it. `APIKeysTests` checks that every secret in the
+/// shipped example file is on this list.
+enum PublishedSecrets {
+    static let digests: Set<String> = [
+        "96924c0068150868a4ba879302a615975a20647b611da9b723f9c89723a3433b", // change-me-login-0123456789
+        "6441900c42eb9294817e505d753dc1afc9d542c0e88fdbc85bed3c365d4a5f01", // change-me-orders-0123456789
+        "b2d0791844f338f58f5a1bce16be4a235d141ecbca9c7be4b205d1a835b90dc5", // change-me-admin-0123456789
+        "40bd71c3360cbab904712bd2b73c9050574c2f18718fa20008acd7fbabad3e28", // change-me-login-use-openssl-rand-base64-32
+        "2565b0865e38e4e250819f1445712e6a95e8a9a16e05e93623a38dd9a375c07b", // change-me-orders-use-openssl-rand-base64-32
+        "bc3dfc81ec3313ec21775ec1eb22be9720375e015f499b3caff7f8e197a51db1", // change-me-admin-use-openssl-rand-base64-32
+    ]
+
+    static func contains(digest: [UInt8]) -> Bool {
+        let hex = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        for byte in digest {
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 15)])
+        }
+        return self.digests.contains(String(decoding: text, as: UTF8.self))
     }
 }

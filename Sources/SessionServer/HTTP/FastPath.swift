@@ -11,7 +11,7 @@ import SessionCore
 /// - `GET /v1/session`: no body, one `Authorization` naming a key with `sessions:read`, one
 ///   well-formed token (header or cookie);
 /// - `POST /v1/sessions`: a `Content-Length` body within the limit, `Content-Type: application/json`,
-///   one `Authorization` naming a key with `sessions:write`.
+///   one `Authorization` naming a key with `sessions:create`.
 ///
 /// Anything else (401, 403, 415, 413 by length, chunked bodies, malformed tokens, other routes and
 /// methods) passes through untouched to Hummingbird. Both paths share the handlers' code, the error
@@ -59,7 +59,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
             case (.POST, "/v1/sessions"):
                 guard let length, length > 0, length <= self.routes.configuration.limits.maximumBodyBytes,
                     headers["content-type"].count == 1, SessionRoutes.isJSON(contentType: headers["content-type"][0]),
-                    let key = self.key(authorization[0], .write)
+                    let key = self.key(authorization[0], .create)
                 else { return nil }
                 return Accepted(work: .create(length: length), route: "/v1/sessions", head: head, caller: key.name)
             default:

@@ -28,7 +28,7 @@ struct SessionRoutes: Sendable {
     // MARK: Handlers
 
     @Sendable func create(_ request: Request, context: SessionRequestContext) async throws -> Response {
-        try context.require(.write, named: "sessions:write")
+        try context.require(.create, named: "sessions:create")
         let body = try await self.jsonBody(request, context: context)
         return JSONResponses.response(.created, try await self.create(body))
     }
