@@ -7,7 +7,12 @@ cd "$(dirname "$0")/.."
 swift build --product sessiond >/dev/null
 mkdir -p .run/live
 key="live-$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-echo "live sessions:read,sessions:create,sessions:write,sessions:admin $key" > .run/live/keys
+writer_key="writer-$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+{
+  echo "live sessions:read,sessions:create,sessions:write,sessions:admin $key"
+  echo "writer sessions:read,sessions:write $writer_key   # no sessions:create: a create is 403"
+} > .run/live/keys
+chmod 600 .run/live/keys
 log=.run/live/sessiond.log
 .build/debug/sessiond --listen 127.0.0.1:8097 --redis-url "${REDIS_URL:-redis://127.0.0.1:6399}" \
   --api-keys-file .run/live/keys --key-prefix live: --request-read-timeout 2 --idle-connection-timeout 3 > "$log" 2>&1 &
@@ -16,9 +21,21 @@ pid=$!
 .build/debug/sessiond --listen 127.0.0.1:8098 --redis-url "${REDIS_URL:-redis://127.0.0.1:6399}" \
   --api-keys-file .run/live/keys --key-prefix live: --fast-path false > .run/live/sessiond-router.log 2>&1 &
 router_pid=$!
-trap 'kill $pid $router_pid 2>/dev/null || true' EXIT
+# Both again over a Redis that is not there (nothing listens on port 1): 503 parity.
+.build/debug/sessiond --listen 127.0.0.1:8099 --redis-url redis://127.0.0.1:1 \
+  --api-keys-file .run/live/keys > .run/live/sessiond-down.log 2>&1 &
+down_pid=$!
+.build/debug/sessiond --listen 127.0.0.1:8100 --redis-url redis://127.0.0.1:1 \
+  --api-keys-file .run/live/keys --fast-path false > .run/live/sessiond-down-router.log 2>&1 &
+down_router_pid=$!
+trap 'kill $pid $router_pid $down_pid $down_router_pid 2>/dev/null || true' EXIT
+for port in 8099 8100; do
+  for _ in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$port/healthz && break; sleep 0.1; done
+done
 for port in 8097 8098; do
   for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$port/readyz >/dev/null && break; sleep 0.1; done
 done
-SESSIOND_PORT=8097 ROUTER_PORT=8098 SESSIOND_PID=$pid API_KEY=$key SESSIOND_LOG=$log READ_TIMEOUT=2 IDLE_TIMEOUT=3 \
+SESSIOND_PORT=8097 ROUTER_PORT=8098 SESSIOND_PID=$pid ROUTER_PID=$router_pid API_KEY=$key WRITER_KEY=$writer_key \
+  SESSIOND_LOG=$log ROUTER_LOG=.run/live/sessiond-router.log KEYS_FILE=.run/live/keys DOWN_PORT=8099 DOWN_ROUTER_PORT=8100 \
+  READ_TIMEOUT=2 IDLE_TIMEOUT=3 \
   python3 Tests/live/test_live.py

@@ -39,7 +39,7 @@ public enum SessionApplication {
         let repository = routes.repository
         let router = Router(context: SessionRequestContext.self)
         let routeTable = RouteTable()
-        router.add(middleware: ErrorAndLogMiddleware(routeTable: routeTable, requestLog: requestLog))
+        router.add(middleware: ErrorAndLogMiddleware(routeTable: routeTable, requestLog: requestLog, apiKeys: apiKeys))
         let poolInUse = Gauge(label: "redis_pool_connections_open")
         let poolSize = Gauge(label: "redis_pool_connections_configured")
 
@@ -72,7 +72,7 @@ public enum SessionApplication {
         router.get("openapi.json") { _, _ in
             JSONResponses.response(.ok, Array(OpenAPIDocument.json.utf8))
         }
-        let v1 = router.group("v1").add(middleware: APIKeyMiddleware(keys: apiKeys))
+        let v1 = router.group("v1").add(middleware: APIKeyMiddleware())
         routes.register(on: v1)
         routeTable.load(from: router)
         return router

@@ -14,6 +14,13 @@ ROUTER_PORT = int(os.environ["ROUTER_PORT"])  # the same service with --fast-pat
 IDLE_TIMEOUT = float(os.environ.get("IDLE_TIMEOUT", "3"))
 LOG = os.environ["SESSIOND_LOG"]
 READ_TIMEOUT = float(os.environ.get("READ_TIMEOUT", "2"))
+WRITER_KEY = os.environ["WRITER_KEY"]  # sessions:read,sessions:write, no sessions:create
+ROUTER_LOG = os.environ["ROUTER_LOG"]
+ROUTER_PID = int(os.environ["ROUTER_PID"])
+KEYS_FILE = os.environ["KEYS_FILE"]
+DOWN_PORT = int(os.environ["DOWN_PORT"])  # fast path over a Redis that is not there
+DOWN_ROUTER_PORT = int(os.environ["DOWN_ROUTER_PORT"])  # router over a Redis that is not there
+DEFAULT_READ_TIMEOUT = 10.0  # the router twin runs with every default
 issued_tokens = []
 
 
@@ -284,7 +291,246 @@ def test_sigterm_lets_the_request_in_flight_finish():
     assert stat[2] in ("Z", "X"), f"sessiond still running after SIGTERM (state {stat[2]})"
 
 
+def compare(fast, router, context):
+    """Status, headers that matter and body of a fast-path answer equal the router's."""
+    assert fast[0] == router[0], (context, fast, router)
+    for name in ("content-type", "cache-control", "etag", "www-authenticate", "connection", "retry-after"):
+        assert fast[1].get(name) == router[1].get(name), (context, name, fast[1], router[1])
+    assert fast[2] == router[2], (context, fast, router)
+
+
+def test_parity_forbidden_scopes_and_redis_down():
+    token = create("parity-403")
+    writer = {"Authorization": f"Bearer {WRITER_KEY}"}
+    auth = {"Authorization": f"Bearer {KEY}"}
+    json_type = {"Content-Type": "application/json"}
+    # 403: a key with sessions:write but not sessions:create may not mint a session.
+    for port_pair in ((PORT, ROUTER_PORT), (DOWN_PORT, DOWN_ROUTER_PORT)):
+        request_bytes = http_request("POST", "/v1/sessions", {**writer, **json_type}, b'{"user_id":"not-mine"}')
+        fast = responses(request_bytes, 1, port=port_pair[0])[0]
+        router = responses(request_bytes, 1, port=port_pair[1])[0]
+        assert fast[0] == 403, fast
+        compare(fast, router, "403 create")
+    # 503 with Redis down, on both paths, for resolve and create.
+    for method, path, headers, body in [
+        ("GET", "/v1/session", {**auth, "X-Session-Token": token}, b""),
+        ("POST", "/v1/sessions", {**auth, **json_type}, b'{"user_id":"down"}'),
+    ]:
+        fast = responses(http_request(method, path, headers, body), 1, port=DOWN_PORT)[0]
+        router = responses(http_request(method, path, headers, body), 1, port=DOWN_ROUTER_PORT)[0]
+        assert fast[0] == 503, fast
+        compare(fast, router, f"503 {method} {path}")
+
+
+def read_until_closed(sock, wait):
+    sock.settimeout(wait)
+    received = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return received, True
+            received += chunk
+    except socket.timeout:
+        return received, False
+
+
+def test_parity_http10_and_connection_close():
+    token = create("parity-http10")
+    head = f"GET /v1/session HTTP/1.0\r\nAuthorization: Bearer {KEY}\r\nX-Session-Token: {token}\r\n"
+    results = {}
+    for name, port in (("fast", PORT), ("router", ROUTER_PORT)):
+        # HTTP/1.0 without keep-alive: one answer, then the server closes.
+        s = socket.create_connection((HOST, port), timeout=5)
+        s.sendall((head + "\r\n").encode())
+        plain, closed = read_until_closed(s, 3)
+        s.close()
+        assert closed and b" 200 " in plain.split(b"\r\n")[0], (name, plain[:120])
+        # HTTP/1.0 with keep-alive: the answer says so and the connection stays for a second request.
+        s = socket.create_connection((HOST, port), timeout=5)
+        s.sendall((head + "Connection: keep-alive\r\n\r\n").encode() * 2)
+        kept, closed = read_until_closed(s, 1.0)
+        s.close()
+        assert kept.count(b"HTTP/1.") == 2, (name, kept[:300])
+        # Connection: close, then a pipelined create in the same packet: the create must not run.
+        user = f"pipelined-after-close-{name}-{time.monotonic_ns()}"
+        s = socket.create_connection((HOST, port), timeout=5)
+        s.sendall(http_request("GET", "/v1/session", {"Authorization": f"Bearer {KEY}", "X-Session-Token": token, "Connection": "close"})
+                  + http_request("POST", "/v1/sessions", {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+                                 json.dumps({"user_id": user}).encode()))
+        closing, closed = read_until_closed(s, 3)
+        s.close()
+        assert closed and closing.count(b"HTTP/1.") == 1, (name, closing[:300])
+        time.sleep(0.2)
+        status, payload = request("GET", f"/v1/users/{user}/sessions")
+        assert status == 200 and json.loads(payload)["sessions"] == [], (name, payload)
+        def heads(raw_reply):
+            parsed = []
+            for part in raw_reply.split(b"HTTP/1.")[1:]:
+                lines = part.split(b"\r\n\r\n")[0].decode().split("\r\n")
+                fields = dict((l.split(":", 1)[0].lower(), l.split(":", 1)[1].strip()) for l in lines[1:])
+                parsed.append((lines[0].split()[1], fields.get("connection"), fields.get("content-type")))
+            return parsed
+        results[name] = (heads(plain), heads(kept), heads(closing))
+    assert results["fast"] == results["router"], results
+
+
+def log_lines(path, marker):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return [line for line in f if marker in line]
+
+
+def fields_of(line):
+    """The key=value fields of a log line, without the timestamp and the message."""
+    return dict(part.split("=", 1) for part in line.split() if "=" in part)
+
+
+def metric(port, name, labels):
+    status, body = request("GET", "/metrics", port=port)
+    assert status == 200
+    for line in body.decode().splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_parity_log_lines_and_metrics():
+    token = create("parity-log")
+    auth = {"Authorization": f"Bearer {KEY}", "X-Session-Token": token}
+    labels = {"method": "GET", "route": "/v1/session", "status": "200"}
+    count = "sessiond_http_request_duration_seconds_count"
+    before = {port: metric(port, count, labels) for port in (PORT, ROUTER_PORT)}
+    for port in (PORT, ROUTER_PORT):
+        for _ in range(3):
+            assert responses(http_request("GET", "/v1/session", auth), 1, port=port)[0][0] == 200
+    time.sleep(0.5)
+    for port in (PORT, ROUTER_PORT):
+        assert metric(port, count, labels) - before[port] == 3, (port, before[port], metric(port, count, labels))
+    fast_lines = [fields_of(l) for l in log_lines(LOG, "http.route=/v1/session ") if "http.status=200" in l]
+    router_lines = [fields_of(l) for l in log_lines(ROUTER_LOG, "http.route=/v1/session ") if "http.status=200" in l]
+    assert fast_lines and router_lines
+    fast, router = fast_lines[-1], router_lines[-1]
+    assert set(fast) == set(router), (fast, router)
+    for name in ("http.method", "http.route", "http.status", "caller"):
+        assert fast[name] == router[name], (name, fast, router)
+    assert len(fast["hb.request.id"]) == len(router["hb.request.id"]) == 32, (fast, router)
+    ids = [l["hb.request.id"] for l in fast_lines[-3:]]
+    assert len(set(ids)) == 3, ids
+
+
+def test_a_create_whose_client_hangs_up_is_still_logged_and_counted():
+    labels = {"method": "POST", "route": "/v1/sessions", "status": "201"}
+    count = "sessiond_http_request_duration_seconds_count"
+    for port, path in ((PORT, LOG), (ROUTER_PORT, ROUTER_LOG)):
+        before_metric = metric(port, count, labels)
+        before_lines = len(log_lines(path, "http.route=/v1/sessions "))
+        user = f"hangup-{port}-{time.monotonic_ns()}"
+        s = socket.create_connection((HOST, port), timeout=5)
+        s.sendall(http_request("POST", "/v1/sessions", {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+                               json.dumps({"user_id": user}).encode()))
+        s.close()  # gone before the answer
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and metric(port, count, labels) == before_metric:
+            time.sleep(0.1)
+        assert metric(port, count, labels) == before_metric + 1, port
+        assert len(log_lines(path, "http.route=/v1/sessions ")) == before_lines + 1, port
+        status, payload = request("GET", f"/v1/users/{user}/sessions")
+        assert len(json.loads(payload)["sessions"]) == 1, payload
+
+
+def test_slow_request_heads_are_cut_off_at_the_read_timeout():
+    """A head that arrives one line per second after an idle spell: closed at its read deadline,
+    with the default timeouts (the router twin) and with short ones."""
+    results = {}
+    def probe(port, read_timeout):
+        s = socket.create_connection((HOST, port), timeout=30)
+        time.sleep(1.5)  # idle first: the connection's timer is set for the idle timeout
+        start = time.monotonic()
+        s.sendall(b"GET /healthz HTTP/1.1\r\n")
+        closed_after = None
+        s.settimeout(1.0)
+        while time.monotonic() - start < read_timeout + 6:
+            try:
+                if s.recv(1) == b"":
+                    closed_after = time.monotonic() - start
+                    break
+            except socket.timeout:
+                pass
+            except OSError:
+                closed_after = time.monotonic() - start
+                break
+            try:
+                s.sendall(b"X-Slow: 1\r\n")
+            except OSError:
+                closed_after = time.monotonic() - start
+                break
+        s.close()
+        results[port] = closed_after
+    threads = [threading.Thread(target=probe, args=args) for args in ((ROUTER_PORT, DEFAULT_READ_TIMEOUT), (PORT, READ_TIMEOUT))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for port, read_timeout in ((ROUTER_PORT, DEFAULT_READ_TIMEOUT), (PORT, READ_TIMEOUT)):
+        assert results[port] is not None, f"port {port}: never closed"
+        assert read_timeout - 0.5 <= results[port] <= read_timeout + 1.5, (port, results[port])
+
+
+def test_sighup_reloads_the_keys_without_dropping_a_request():
+    new_key = "rotated-" + os.urandom(24).hex()
+    original = open(KEYS_FILE).read()
+    stop = threading.Event()
+    failures, served = [], [0]
+    def load():
+        conn = http.client.HTTPConnection(HOST, PORT, timeout=5)
+        while not stop.is_set():
+            conn.request("GET", "/healthz")
+            r = conn.getresponse(); r.read()
+            conn.request("GET", "/v1/users/sighup/sessions", headers={"Authorization": f"Bearer {KEY}"})
+            r = conn.getresponse(); r.read()
+            if r.status != 200:
+                failures.append(r.status)
+            served[0] += 1
+        conn.close()
+    worker = threading.Thread(target=load)
+    worker.start()
+    try:
+        # Add a key: it works after SIGHUP, the old ones keep working throughout.
+        assert request("GET", "/v1/users/sighup/sessions", headers={"Authorization": f"Bearer {new_key}"})[0] == 401
+        with open(KEYS_FILE, "w") as f:
+            f.write(original + f"rotated sessions:admin {new_key}\n")
+        os.kill(PID, signal.SIGHUP)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if request("GET", "/v1/users/sighup/sessions", headers={"Authorization": f"Bearer {new_key}"})[0] == 200:
+                break
+            time.sleep(0.1)
+        assert request("GET", "/v1/users/sighup/sessions", headers={"Authorization": f"Bearer {new_key}"})[0] == 200
+        # A bad file (a short secret) is refused: the keys in force stay, and the log says why.
+        with open(KEYS_FILE, "w") as f:
+            f.write(original + "broken sessions:admin short\n")
+        os.kill(PID, signal.SIGHUP)
+        time.sleep(1.0)
+        assert request("GET", "/v1/users/sighup/sessions", headers={"Authorization": f"Bearer {new_key}"})[0] == 200
+        assert any("API keys file refused" in l and "at least 32 characters" in l for l in log_lines(LOG, "API keys")), "no refusal logged"
+    finally:
+        with open(KEYS_FILE, "w") as f:
+            f.write(original)
+        os.kill(PID, signal.SIGHUP)
+        time.sleep(0.5)
+        stop.set()
+        worker.join()
+    assert request("GET", "/v1/users/sighup/sessions", headers={"Authorization": f"Bearer {new_key}"})[0] == 401
+    assert served[0] > 10 and failures == [], (served[0], failures)
+
+
 TESTS = [
+    test_parity_forbidden_scopes_and_redis_down,
+    test_parity_http10_and_connection_close,
+    test_parity_log_lines_and_metrics,
+    test_a_create_whose_client_hangs_up_is_still_logged_and_counted,
+    test_slow_request_heads_are_cut_off_at_the_read_timeout,
+    test_sighup_reloads_the_keys_without_dropping_a_request,
     test_slowloris_connection_is_closed_while_healthy_traffic_flows,
     test_content_length_with_transfer_encoding_is_rejected,
     test_oversized_headers_are_rejected,

@@ -101,19 +101,23 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
             }
         }
 
-        /// The earliest moment a clock runs out; while the server works on a request, neither runs,
-        /// and the timer just looks again after the shorter timeout.
+        /// The earliest moment a clock runs out; while the server works on a request, neither runs.
         private var nextDeadline: NIODeadline {
             var deadline = NIODeadline.distantFuture
             if let started = self.requestStartedAt { deadline = min(deadline, started + self.readTimeout) }
             if let idle = self.idleSince { deadline = min(deadline, idle + self.idleTimeout) }
-            if deadline == .distantFuture { deadline = .now() + min(self.readTimeout, self.idleTimeout) }
             return deadline
         }
 
+        /// The one timer of the connection. It never sleeps longer than the read timeout: a request
+        /// that starts arriving at any moment is then looked at again within one read timeout, and
+        /// at that look the timer is set to the request's own deadline. So a slow request head is
+        /// cut off at its read deadline (not at the end of an idle period that was armed before its
+        /// first byte), with no timer per request: an idle connection wakes once per read timeout.
         private func arm(at deadline: NIODeadline) {
             guard let context = self.context else { return }
-            self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            let wake = min(deadline, .now() + self.readTimeout)
+            self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: wake) {
                 self.timer = nil
                 let deadline = self.nextDeadline
                 if deadline <= .now() {

@@ -15,9 +15,16 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
     let routeTable: RouteTable
     /// The per-request log line and latency metric.
     let requestLog: RequestLog
+    /// Callers of `/v1` are authenticated here, so that the log line names the caller whatever the
+    /// outcome (``APIKeyMiddleware`` refuses those without a key).
+    let apiKeys: APIKeys
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
+        var context = context
+        if request.uri.path.hasPrefix("/v1/"), let authorization = request.headers[.authorization] {
+            context.apiKey = self.apiKeys.authenticate(authorization: authorization)
+        }
         var response: Response
         do {
             response = try await next(request, context)
@@ -72,17 +79,13 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
     }
 }
 
-/// Authenticates `/v1` callers by `Authorization: Bearer <key>`.
+/// Refuses `/v1` callers without a valid `Authorization: Bearer <key>` (authenticated once, by
+/// ``ErrorAndLogMiddleware``).
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = SessionRequestContext
-    let keys: APIKeys
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], let key = self.keys.authenticate(authorization: header) else {
-            throw SessionAPIError.unauthorized
-        }
-        var context = context
-        context.apiKey = key
+        guard context.apiKey != nil else { throw SessionAPIError.unauthorized }
         return try await next(request, context)
     }
 }

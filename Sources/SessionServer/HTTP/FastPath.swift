@@ -1,4 +1,5 @@
 import HTTPTypes
+import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -101,8 +102,6 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let work: Work
         let route: String
         let method: String
-        let version: HTTPVersion
-        let keepAlive: Bool
         let caller: String
         let start: ContinuousClock.Instant
 
@@ -110,8 +109,6 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
             self.work = work
             self.route = route
             self.method = head.method.rawValue
-            self.version = head.version
-            self.keepAlive = head.isKeepAlive
             self.caller = caller
             self.start = .now
         }
@@ -193,6 +190,17 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         _ answer: (status: HTTPResponse.Status, body: [UInt8], eTag: String?),
         context: ChannelHandlerContext
     ) {
+        // The log line and the latency metric are the request's, whether or not its client is still
+        // there to read the answer (a create whose client hung up still created a session).
+        self.service.requestLog.record(
+            method: accepted.method,
+            route: accepted.route,
+            status: answer.status.code,
+            since: accepted.start,
+            caller: accepted.caller,
+            requestID: RequestID().description,
+            logger: self.service.logger
+        )
         guard case .working = self.state, context.channel.isActive else { return }
         self.state = .idle
         var headers = HTTPHeaders()
@@ -201,27 +209,13 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         headers.add(name: "Content-Length", value: String(answer.body.count))
         headers.add(name: "Cache-Control", value: "no-store")
         headers.add(name: "Date", value: self.currentDate())
-        if !accepted.keepAlive { headers.add(name: "Connection", value: "close") }
         let status = HTTPResponseStatus(statusCode: answer.status.code)
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: accepted.version, status: status, headers: headers))), promise: nil)
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         var buffer = context.channel.allocator.buffer(capacity: answer.body.count)
         buffer.writeBytes(answer.body)
         context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        if accepted.keepAlive {
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
-        } else {
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
-            }
-        }
-        self.service.requestLog.record(
-            method: accepted.method,
-            route: accepted.route,
-            status: answer.status.code,
-            since: accepted.start,
-            caller: accepted.caller,
-            logger: self.service.logger
-        )
+        // KeepAliveHandler closes the connection after this end when the request asked for that.
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
     }
 
     /// The `Date` header, formatted once per second per connection.

@@ -8,19 +8,30 @@ import NIOConcurrencyHelpers
 struct RequestLog: Sendable {
     private let timers = RequestTimers()
 
-    func record(method: String, route: String, status: Int, since start: ContinuousClock.Instant, caller: String?, logger: Logger) {
+    /// - Parameter requestID: the request's `hb.request.id` when `logger` does not carry one already
+    ///   (the fast path; the router's request loggers have it).
+    func record(
+        method: String,
+        route: String,
+        status: Int,
+        since start: ContinuousClock.Instant,
+        caller: String?,
+        requestID: String? = nil,
+        logger: Logger
+    ) {
         let elapsed = ContinuousClock.now - start
         let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-        logger.info(
-            "request",
-            metadata: [
+        if logger.logLevel <= .info {
+            var metadata: Logger.Metadata = [
                 "http.method": "\(method)",
                 "http.route": "\(route)",
                 "http.status": "\(status)",
                 "http.latency_ms": "\(Double(nanoseconds / 1000) / 1000)",
                 "caller": "\(caller ?? "-")",
             ]
-        )
+            if let requestID { metadata["hb.request.id"] = "\(requestID)" }
+            logger.info("request", metadata: metadata)
+        }
         self.timers.timer(method: method, route: route, status: status).recordNanoseconds(nanoseconds)
     }
 }

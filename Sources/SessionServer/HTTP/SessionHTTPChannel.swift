@@ -47,7 +47,8 @@ struct EventLoopTaskExecutors: Sendable {
 ///
 /// Pipeline, from the socket inwards:
 /// `ByteWatcher` (read and idle clocks) → HTTP decoder/encoder → `HTTPServerPipelineHandler` (one
-/// request at a time, responses in order, quiescing) → ``ConnectionTimeoutHandler`` → ``FastPath``
+/// request at a time, responses in order, quiescing) → ``ConnectionTimeoutHandler`` →
+/// ``KeepAliveHandler`` (HTTP/1.0, `Connection: close`) → ``FastPath``
 /// (answers `GET /v1/session` and `POST /v1/sessions` itself) → Hummingbird's codec,
 /// connection-state handler and router for everything else.
 /// See docs/architecture.md, "The fast path".
@@ -73,6 +74,7 @@ struct SessionHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 withDecoderLimitConfiguration: limits
             )
             try operations.addHandler(ConnectionTimeoutHandler(readTimeout: self.requestReadTimeout, idleTimeout: self.idleTimeout))
+            try operations.addHandler(KeepAliveHandler())
             if let fastPath = self.fastPath {
                 try operations.addHandler(
                     FastPath(service: fastPath, executor: self.executors.executor(for: channel.eventLoop))

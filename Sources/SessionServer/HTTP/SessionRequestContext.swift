@@ -3,7 +3,7 @@ import Hummingbird
 /// Per-request state: Hummingbird's core context plus the authenticated caller.
 public struct SessionRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The API key that authenticated this request (set by ``APIKeyMiddleware``).
+    /// The API key that authenticated this request (set by ``ErrorAndLogMiddleware`` for `/v1`).
     public var apiKey: APIKey?
 
     public init(source: ApplicationRequestContextSource) {
