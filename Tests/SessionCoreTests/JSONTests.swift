@@ -76,4 +76,40 @@ import Testing
     func mergePatchFollowsRFC7396(target: String, patch: String, result: String) throws {
         #expect(try self.parse(target).mergePatched(with: self.parse(patch)).serialized() == result)
     }
+
+    @Test func mergePatchKeepsMemberOrder() throws {
+        let merged = try self.parse(#"{"a":1,"b":2,"c":3}"#).mergePatched(with: self.parse(#"{"b":null,"d":4,"a":5,"x":null}"#))
+        #expect(merged.serialized() == #"{"a":5,"c":3,"d":4}"#)
+    }
+
+    @Test func largePatchesMergeCorrectly() throws {
+        // 4,000 patch members against 2,000 data members: half replace, a quarter delete, the rest add.
+        let data = "{" + (0..<2000).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + "}"
+        let patch = "{" + (1000..<5000).map { $0 < 1500 ? #""k\#($0)":null"# : #""k\#($0)":"p""# }.joined(separator: ",") + "}"
+        let merged = try self.parse(data).mergePatched(with: self.parse(patch))
+        guard case .object(let members) = merged else { Issue.record("not an object"); return }
+        #expect(members.count == 1000 + 500 + 3000)
+        #expect(members.first?.key == "k0" && members[999].key == "k999" && members[1000].key == "k1500")
+        #expect(merged["k1200"] == nil && merged["k1999"] == .string("p") && merged["k4999"] == .string("p") && merged["k7"] == .number("7"))
+    }
+
+    @Test func serializedSizeIsExact() throws {
+        for text in [#"{"a":[1,2.5,-3e4],"b":{"c":null,"d":true,"e":false},"f":"x\"\\\n\u0001é"}"#, "[]", "{}", #""""#, "null"] {
+            let value = try self.parse(text)
+            #expect(value.serializedSize == value.serialized().utf8.count, "\(text)")
+        }
+    }
+
+    /// The bound a PATCH is refused by before any merge is never above what a merge produces.
+    @Test func minimumMergedSizeIsALowerBound() throws {
+        let targets = [#"{}"#, #"{"a":{"b":"c","d":[1,2,3]}}"#, #"{"a":"long string value","z":1}"#, "[1]", "null"]
+        let patches = [#"{"a":null}"#, #"{"a":{"b":null,"x":"y"}}"#, #"{"n":{"m":{"o":null}}}"#, #"{"a":"b","c":[{"d":null}]}"#, #""s""#]
+        for target in targets {
+            for patch in patches {
+                let patchValue = try self.parse(patch)
+                let merged = try self.parse(target).mergePatched(with: patchValue)
+                #expect(patchValue.minimumMergedSize <= merged.serialized().utf8.count, "\(target) + \(patch)")
+            }
+        }
+    }
 }

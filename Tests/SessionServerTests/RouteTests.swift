@@ -276,6 +276,45 @@ import Testing
         }
     }
 
+    /// A patch whose non-null members alone exceed the data limit is refused before the store is
+    /// read or anything is merged: 413 even for a token with no session behind it.
+    @Test func aPatchThatCannotFitIsRefusedBeforeMerging() async throws {
+        try await self.makeApplication().test(.router) { client in
+            let members = (0..<2000).map { #""member-\#($0)":"value""# }.joined(separator: ",")
+            let unknownToken = SessionToken.generate(for: "nobody").value
+            try await client.execute(
+                uri: "/v1/session", method: .patch, headers: Self.headers(Self.writerKey, token: unknownToken), body: ByteBuffer(string: "{\(members)}")
+            ) { response in
+                #expect(response.status == .contentTooLarge)
+                #expect(Self.errorCode(response.body) == "payload_too_large")
+            }
+            // Deletions cost nothing: a large patch of nulls against a missing session is a plain 404.
+            let nulls = (0..<2000).map { #""member-\#($0)":null"# }.joined(separator: ",")
+            try await client.execute(
+                uri: "/v1/session", method: .patch, headers: Self.headers(Self.writerKey, token: unknownToken), body: ByteBuffer(string: "{\(nulls)}")
+            ) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    /// `sessions:write` without `sessions:create` may update, rotate and log out, never mint a session.
+    @Test func createNeedsTheCreateScope() async throws {
+        let writeOnly = "write-only-key-0123456789-abcdefghijklmnop"
+        let keys = try APIKeys(parsing: "w sessions:read,sessions:write \(writeOnly)\n" + "c sessions:create,sessions:write \(Self.writerKey)")
+        let router = SessionApplication.makeRouter(configuration: SessionServiceConfiguration(), repository: InMemorySessionRepository(), apiKeys: keys, prometheus: nil)
+        try await Application(router: router).test(.router) { client in
+            try await client.execute(uri: "/v1/sessions", method: .post, headers: Self.headers(writeOnly), body: ByteBuffer(string: #"{"user_id":"x"}"#)) { response in
+                #expect(response.status == .forbidden)
+                #expect(Self.errorCode(response.body) == "forbidden")
+            }
+            let (token, _) = try await Self.create(client)
+            try await client.execute(uri: "/v1/session/rotate", method: .post, headers: Self.headers(writeOnly, token: token)) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
     @Test func rotateIssuesANewTokenAndKillsTheOld() async throws {
         try await self.makeApplication().test(.router) { client in
             let (token, _) = try await Self.create(client)

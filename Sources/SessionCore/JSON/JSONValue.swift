@@ -100,20 +100,73 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// RFC 7396 JSON merge patch: returns `self` with `patch` applied.
+    ///
+    /// Linear in the sizes of both: members are found through a dictionary, not by comparing names
+    /// pairwise, and keep their order (existing members where they were, new ones appended).
     public func mergePatched(with patch: JSONValue) -> JSONValue {
         guard case .object(let patchMembers) = patch else { return patch }
-        var members: [(key: String, value: JSONValue)]
-        if case .object(let existing) = self { members = existing } else { members = [] }
+        var members: [(key: String, value: JSONValue)?] = []
+        if case .object(let existing) = self {
+            members.reserveCapacity(existing.count + patchMembers.count)
+            for member in existing { members.append(member) }
+        }
+        var position = [String: Int](minimumCapacity: members.count)
+        for (index, member) in members.enumerated() { position[member!.key] = index }
+        var removed = false
         for (key, patchValue) in patchMembers {
-            let index = members.firstIndex { $0.key == key }
-            if case .null = patchValue {
-                if let index { members.remove(at: index) }
-            } else if let index {
-                members[index].value = members[index].value.mergePatched(with: patchValue)
+            if let index = position[key] {
+                if case .null = patchValue {
+                    members[index] = nil
+                    position[key] = nil
+                    removed = true
+                } else {
+                    members[index]!.value = members[index]!.value.mergePatched(with: patchValue)
+                }
+            } else if case .null = patchValue {
+                continue
             } else {
+                position[key] = members.count
                 members.append((key, JSONValue.null.mergePatched(with: patchValue)))
             }
         }
-        return .object(members)
+        return .object(removed ? members.compactMap { $0 } : members.map { $0! })
+    }
+
+    /// A lower bound of the serialized size of any merge with this value as the patch: every member
+    /// of a patch that is not `null` ends up in the result, whatever it is merged into. Lets a caller
+    /// refuse a patch that cannot fit before it reads or merges anything.
+    public var minimumMergedSize: Int {
+        guard case .object(let members) = self else { return self.serializedSize }
+        var size = 2
+        var count = 0
+        for (key, value) in members {
+            if case .null = value { continue }
+            size += JSONValue.string(key).serializedSize + 1 + value.minimumMergedSize
+            count += 1
+        }
+        return size + max(0, count - 1)
+    }
+
+    /// The length of ``serialize(into:)``'s output, without building it.
+    public var serializedSize: Int {
+        switch self {
+        case .null: return 4
+        case .bool(let value): return value ? 4 : 5
+        case .number(let text): return text.utf8.count
+        case .string(let text):
+            var size = 2
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0A, 0x0D, 0x09: size += 2
+                case 0..<0x20: size += 6
+                default: size += 1
+                }
+            }
+            return size
+        case .array(let elements):
+            return 2 + max(0, elements.count - 1) + elements.reduce(0) { $0 + $1.serializedSize }
+        case .object(let members):
+            return 2 + max(0, members.count - 1) + members.reduce(0) { $0 + JSONValue.string($1.key).serializedSize + 1 + $1.value.serializedSize }
+        }
     }
 }

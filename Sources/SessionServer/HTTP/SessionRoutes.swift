@@ -57,6 +57,10 @@ struct SessionRoutes: Sendable {
         guard patch.isObject else { throw SessionAPIError.invalidRequest("the merge patch of data must be a JSON object") }
         guard let token = self.token(in: request) else { throw SessionAPIError.sessionNotFound }
         let maximumDataBytes = self.configuration.limits.maximumDataBytes
+        // Whatever it merges into, the result holds every non-null member of the patch.
+        guard patch.minimumMergedSize <= maximumDataBytes else {
+            throw SessionAPIError.payloadTooLarge("data would exceed \(maximumDataBytes) bytes")
+        }
         let updated = try await self.repository.update(token, expectedVersion: expectedVersion) { session in
             let current: JSONValue
             do {
