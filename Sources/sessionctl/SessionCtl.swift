@@ -99,7 +99,9 @@ func withClient(_ options: GlobalOptions, requireKey: Bool = true, _ body: (Sess
     }
 }
 
-func printTable(_ header: [String], _ rows: [[String]]) {
+/// Prints rows under a header; every cell is shown through ``TerminalText/escaped(_:)``.
+func printTable(_ header: [String], _ cells: [[String]]) {
+    let rows = cells.map { $0.map(TerminalText.escaped) }
     var widths = header.map(\.count)
     for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
     func line(_ cells: [String]) -> String {

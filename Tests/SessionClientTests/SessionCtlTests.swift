@@ -67,6 +67,30 @@ import Testing
         }
     }
 
+    /// A user agent carrying terminal escape sequences is shown escaped in tables, exact in JSON.
+    @Test func tablesShowControlCharactersAsEscapes() async throws {
+        try await LiveSessiond.run { url in
+            try await SessionClient.withSessionClient(configuration: .init(baseURL: url, apiKey: LiveSessiond.adminKey)) { client in
+                let hostile = "\u{1B}[2J\u{1B}]0;pwned\u{07}evil\u{202E}txt\r\\x1b"
+                let user = "ctl-\u{1B}[31mred"
+                let issued = try await client.create(userID: user, userAgent: hostile)
+                let list = await self.run(["list", "--user", user], url: url)
+                #expect(list.status == 0)
+                #expect(!list.output.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || $0.value == 0x7F || $0.value == 0x202E })
+                #expect(list.output.contains(#"\x1b[2J\x1b]0;pwned\x07evil\u{202E}txt\x0d\\x1b"#))
+                let resolve = await self.run(["resolve"], url: url, stdin: issued.token + "\n")
+                #expect(resolve.output.contains(#"ctl-\x1b[31mred"#))
+                #expect(!resolve.output.unicodeScalars.contains { $0.value == 0x1B })
+                // JSON output stays exact (JSON escapes the control characters itself).
+                let json = await self.run(["list", "--user", user, "--json"], url: url)
+                let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+                let session = (object?["sessions"] as? [[String: Any]])?.first
+                #expect((session?["metadata"] as? [String: Any])?["user_agent"] as? String == hostile)
+                _ = try await client.purge(user: user)
+            }
+        }
+    }
+
     @Test func unavailableSessiondExitsWith4() async {
         let result = await self.run(["list", "--user", "u"], url: "http://127.0.0.1:6457")
         #expect(result.status == 4)
