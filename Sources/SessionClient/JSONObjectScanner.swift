@@ -65,8 +65,12 @@ struct JSONObjectScanner {
             case UInt8(ascii: "u"):
                 var scalar = try self.hex4(at: index, limit: inner.upperBound)
                 index += 4
-                if (0xD800...0xDBFF).contains(scalar), index + 6 <= inner.upperBound, self.bytes[index] == 92 {
-                    let low = try self.hex4(at: index + 2, limit: inner.upperBound)
+                // A high surrogate combines only with an escaped low surrogate right after it;
+                // anything else leaves it unpaired (U+FFFD), never an arithmetic trap.
+                if (0xD800...0xDBFF).contains(scalar), index + 6 <= inner.upperBound, self.bytes[index] == 92,
+                    self.bytes[index + 1] == UInt8(ascii: "u"), let low = try? self.hex4(at: index + 2, limit: inner.upperBound),
+                    (0xDC00...0xDFFF).contains(low)
+                {
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     index += 6
                 }
@@ -82,9 +86,19 @@ struct JSONObjectScanner {
         String(decoding: self.bytes[range], as: UTF8.self)
     }
 
+    /// Exactly four hex digits (no sign, no spaces).
     private func hex4(at index: Int, limit: Int) throws(Malformed) -> UInt32 {
-        guard index + 4 <= limit, let value = UInt32(String(decoding: self.bytes[index..<(index + 4)], as: UTF8.self), radix: 16) else {
-            throw Malformed()
+        guard index >= 0, index + 4 <= limit else { throw Malformed() }
+        var value: UInt32 = 0
+        for byte in self.bytes[index..<(index + 4)] {
+            let digit: UInt8
+            switch byte {
+            case 48...57: digit = byte - 48
+            case 65...70: digit = byte - 55
+            case 97...102: digit = byte - 87
+            default: throw Malformed()
+            }
+            value = value << 4 | UInt32(digit)
         }
         return value
     }

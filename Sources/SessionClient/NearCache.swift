@@ -4,6 +4,10 @@ import Synchronization
 /// A bounded LRU of resolved sessions keyed by token, each entry usable until the earliest of
 /// (time cached + TTL, the session's idle deadline, its absolute deadline). Misses and errors are
 /// never cached.
+///
+/// A resolve takes a ``ticket()`` before it asks sessiond and hands it to ``put(_:_:ticket:)``:
+/// when this process destroyed, rotated or updated the token in between (``remove(_:)``), the put
+/// is discarded, so an answer that was in flight during a logout never brings the session back.
 final class NearCache: Sendable {
     private struct Node {
         var key: String
@@ -19,6 +23,12 @@ final class NearCache: Sendable {
         var free: [Int] = []
         var head = -1  // most recently used
         var tail = -1  // least recently used
+        /// Bumped by every removal; a ticket is the generation when a resolve started.
+        var generation: UInt64 = 0
+        /// The generation at which each recently removed token was removed.
+        var removedAt: [String: UInt64] = [:]
+        /// Tickets older than this are refused (set when `removedAt` is cleared to bound its memory).
+        var floor: UInt64 = 0
 
         mutating func unlink(_ slot: Int) {
             let node = self.nodes[slot]
@@ -74,14 +84,21 @@ final class NearCache: Sendable {
         }
     }
 
-    /// Caches a session just resolved.
-    func put(_ token: String, _ session: Session) {
+    /// The ticket for a resolve about to ask sessiond.
+    func ticket() -> UInt64 {
+        self.state.withLock { $0.generation }
+    }
+
+    /// Caches a session just resolved by a resolve that took `ticket` before asking; refused when the
+    /// token was removed since (the answer may predate a logout).
+    func put(_ token: String, _ session: Session, ticket: UInt64) {
         let now = Self.monotonicNanoseconds()
         // Never past the session's own deadlines (wall clock → monotonic).
         let remaining = session.usableUntil.timeIntervalSinceNow
         guard remaining > 0 else { return }
         let usableUntil = now + min(self.timeToLive, UInt64(remaining * 1e9))
         self.state.withLock { state in
+            guard ticket >= state.floor, (state.removedAt[token] ?? 0) <= ticket else { return }
             if let slot = state.index[token] {
                 state.nodes[slot].session = session
                 state.nodes[slot].usableUntil = usableUntil
@@ -106,10 +123,18 @@ final class NearCache: Sendable {
         }
     }
 
-    /// Forgets `token` (after this process destroys or rotates it).
+    /// Forgets `token` (when this process destroys, rotates or updates it), and refuses puts from
+    /// resolves that started before now.
     func remove(_ token: String) {
         self.state.withLock { state in
             if let slot = state.index[token] { state.remove(slot) }
+            state.generation += 1
+            if state.removedAt.count >= 4096 {
+                // Bounded memory: forget the tokens, refuse every resolve that started before now.
+                state.removedAt.removeAll(keepingCapacity: true)
+                state.floor = state.generation
+            }
+            state.removedAt[token] = state.generation
         }
     }
 

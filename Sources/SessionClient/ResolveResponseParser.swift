@@ -22,10 +22,34 @@ struct ResolveResponseParser {
     static let maximumHeaderBytes = 16 * 1024
     static let maximumBodyBytes = 8 << 20
 
+    /// Where the parser is in the response; every byte is looked at a bounded number of times, and
+    /// every limit is checked as the bytes it counts arrive (never after buffering them).
+    private enum State {
+        /// Looking for the blank line that ends the header section; `scanned` bytes have no CRLFCRLF.
+        case head(scanned: Int)
+        /// A `Content-Length` body with `remaining` bytes to come.
+        case body(Head, remaining: Int)
+        /// Looking for the CRLF that ends a chunk-size line.
+        case chunkSize(Head, scanned: Int)
+        /// Inside a chunk with `remaining` bytes to come.
+        case chunkData(Head, remaining: Int)
+        /// The CRLF after a chunk's data.
+        case chunkEnd(Head)
+        /// Trailer fields after the last chunk; `bytes` of them read so far.
+        case trailers(Head, bytes: Int, scanned: Int)
+    }
+
+    /// Bytes received and not yet consumed.
     private var buffer = ByteBuffer()
+    /// The body assembled so far.
+    private var body = ByteBuffer()
+    private var state = State.head(scanned: 0)
 
     /// Whether bytes of an unfinished response are held.
-    var isEmpty: Bool { self.buffer.readableBytes == 0 }
+    var isEmpty: Bool {
+        if case .head(0) = self.state { return self.buffer.readableBytes == 0 }
+        return false
+    }
 
     /// Adds `bytes`; the response once it is complete, `nil` while more bytes are needed.
     /// Bytes after a complete response are an error: one request is in flight at a time.
@@ -36,25 +60,111 @@ struct ResolveResponseParser {
             self.buffer.writeBuffer(&bytes)
         }
         while true {
-            guard let head = try self.parseHead() else { return nil }
-            if head.interim {
-                self.buffer.moveReaderIndex(forwardBy: head.length)
-                continue
+            switch self.state {
+            case .head(let scanned):
+                guard let length = self.find(crlfcrlf: true, scanned: scanned, limit: Self.maximumHeaderBytes) else {
+                    guard self.buffer.readableBytes < Self.maximumHeaderBytes else { throw Malformed(reason: "response header section too large") }
+                    self.state = .head(scanned: max(0, self.buffer.readableBytes - 3))
+                    return nil
+                }
+                let head = try Self.parseHead(self.buffer.readableBytesView.prefix(length))
+                self.buffer.moveReaderIndex(forwardBy: length)
+                if head.interim {
+                    self.state = .head(scanned: 0)
+                    continue
+                }
+                self.body = ByteBuffer()
+                switch head.framing {
+                case .length(let length):
+                    self.state = .body(head, remaining: length)
+                case .chunked:
+                    self.state = .chunkSize(head, scanned: 0)
+                }
+            case .body(let head, let remaining):
+                let take = min(remaining, self.buffer.readableBytes)
+                if take > 0 {
+                    var slice = self.buffer.readSlice(length: take)!
+                    self.body.writeBuffer(&slice)
+                }
+                guard remaining - take == 0 else {
+                    self.state = .body(head, remaining: remaining - take)
+                    return nil
+                }
+                return try self.finish(head)
+            case .chunkSize(let head, let scanned):
+                guard let lineLength = self.find(crlfcrlf: false, scanned: scanned, limit: 1024) else {
+                    guard self.buffer.readableBytes <= 1024 else { throw Malformed(reason: "chunk size line too long") }
+                    self.state = .chunkSize(head, scanned: max(0, self.buffer.readableBytes - 1))
+                    return nil
+                }
+                var size = 0
+                var digits = 0
+                for byte in self.buffer.readableBytesView.prefix(lineLength - 2) {
+                    guard let digit = Self.hexValue(byte) else { break }  // chunk extensions follow
+                    size = size * 16 + digit
+                    digits += 1
+                    guard digits <= 7 else { throw Malformed(reason: "chunk too large") }
+                }
+                guard digits > 0 else { throw Malformed(reason: "bad chunk size") }
+                guard self.body.readableBytes + size <= Self.maximumBodyBytes else { throw Malformed(reason: "response body too large") }
+                self.buffer.moveReaderIndex(forwardBy: lineLength)
+                self.state = size == 0 ? .trailers(head, bytes: 0, scanned: 0) : .chunkData(head, remaining: size)
+            case .chunkData(let head, let remaining):
+                let take = min(remaining, self.buffer.readableBytes)
+                if take > 0 {
+                    var slice = self.buffer.readSlice(length: take)!
+                    self.body.writeBuffer(&slice)
+                }
+                guard remaining - take == 0 else {
+                    self.state = .chunkData(head, remaining: remaining - take)
+                    return nil
+                }
+                self.state = .chunkEnd(head)
+            case .chunkEnd(let head):
+                guard self.buffer.readableBytes >= 2 else { return nil }
+                guard self.buffer.readInteger(as: UInt8.self) == 13, self.buffer.readInteger(as: UInt8.self) == 10 else {
+                    throw Malformed(reason: "chunk without CRLF")
+                }
+                self.state = .chunkSize(head, scanned: 0)
+            case .trailers(let head, let bytes, let scanned):
+                let room = Self.maximumHeaderBytes - bytes
+                guard let lineLength = self.find(crlfcrlf: false, scanned: scanned, limit: room) else {
+                    guard self.buffer.readableBytes < room else { throw Malformed(reason: "trailer section too large") }
+                    self.state = .trailers(head, bytes: bytes, scanned: max(0, self.buffer.readableBytes - 1))
+                    return nil
+                }
+                self.buffer.moveReaderIndex(forwardBy: lineLength)
+                if lineLength == 2 { return try self.finish(head) }
+                self.state = .trailers(head, bytes: bytes + lineLength, scanned: 0)
             }
-            let bodyStart = self.buffer.readerIndex + head.length
-            let parsed: (body: ByteBuffer, end: Int)?
-            switch head.framing {
-            case .length(let length):
-                let end = bodyStart + length
-                parsed = self.buffer.writerIndex >= end ? (self.buffer.getSlice(at: bodyStart, length: length)!, end) : nil
-            case .chunked:
-                parsed = try self.parseChunked(from: bodyStart)
-            }
-            guard let parsed else { return nil }
-            guard parsed.end == self.buffer.writerIndex else { throw Malformed(reason: "bytes after the response") }
-            self.buffer = ByteBuffer()
-            return Response(status: head.status, body: parsed.body, keepAlive: head.keepAlive)
         }
+    }
+
+    /// The complete response; the parser is ready for the next one.
+    private mutating func finish(_ head: Head) throws(Malformed) -> Response {
+        guard self.buffer.readableBytes == 0 else { throw Malformed(reason: "bytes after the response") }
+        let response = Response(status: head.status, body: self.body, keepAlive: head.keepAlive)
+        self.buffer = ByteBuffer()
+        self.body = ByteBuffer()
+        self.state = .head(scanned: 0)
+        return response
+    }
+
+    /// The length up to and including the first CRLF (or CRLFCRLF) in the unread bytes, looking at
+    /// no more than `limit` bytes and starting after the `scanned` bytes known not to hold it.
+    private func find(crlfcrlf: Bool, scanned: Int, limit: Int) -> Int? {
+        let view = self.buffer.readableBytesView
+        let width = crlfcrlf ? 4 : 2
+        var offset = scanned
+        let end = min(view.count, limit)
+        while offset + width <= end {
+            let index = view.startIndex + offset
+            if view[index] == 13, view[index + 1] == 10, !crlfcrlf || (view[index + 2] == 13 && view[index + 3] == 10) {
+                return offset + width
+            }
+            offset += 1
+        }
+        return nil
     }
 
     private enum Framing {
@@ -67,27 +177,11 @@ struct ResolveResponseParser {
         let keepAlive: Bool
         let interim: Bool
         let framing: Framing
-        /// Bytes from the status line to the end of the blank line.
-        let length: Int
     }
 
-    private func parseHead() throws(Malformed) -> Head? {
-        let view = self.buffer.readableBytesView
-        // Find the blank line that ends the header section.
-        var end: Int? = nil
-        var index = view.startIndex
-        let limit = min(view.endIndex, view.startIndex + Self.maximumHeaderBytes)
-        while index + 3 < limit {
-            if view[index] == 13, view[index + 1] == 10, view[index + 2] == 13, view[index + 3] == 10 {
-                end = index + 4
-                break
-            }
-            index += 1
-        }
-        guard let end else {
-            if view.count >= Self.maximumHeaderBytes { throw Malformed(reason: "response header section too large") }
-            return nil
-        }
+    /// Parses a header section: `view` holds it exactly, up to and including the blank line.
+    private static func parseHead(_ view: ByteBufferView.SubSequence) throws(Malformed) -> Head {
+        let end = view.endIndex
         // Every line, the status line included, ends in CRLF; splitting at LF leaves one empty piece after the last.
         let lines = view[view.startIndex..<(end - 2)].split(separator: 10, omittingEmptySubsequences: false).dropLast()
         guard let statusLine = lines.first else { throw Malformed(reason: "no status line") }
@@ -133,7 +227,7 @@ struct ResolveResponseParser {
         let interim = (100...199).contains(code)
         if interim {
             guard code != 101 else { throw Malformed(reason: "unexpected protocol switch") }
-            return Head(status: code, keepAlive: keepAlive, interim: true, framing: .length(0), length: end - view.startIndex)
+            return Head(status: code, keepAlive: keepAlive, interim: true, framing: .length(0))
         }
         let framing: Framing
         switch (length, chunked) {
@@ -146,61 +240,7 @@ struct ResolveResponseParser {
             guard code == 204 || code == 304 else { throw Malformed(reason: "response without a length") }
             framing = .length(0)
         }
-        return Head(status: code, keepAlive: keepAlive, interim: false, framing: framing, length: end - view.startIndex)
-    }
-
-    /// The de-chunked body and the index after the final CRLF, or nil while incomplete.
-    private func parseChunked(from start: Int) throws(Malformed) -> (body: ByteBuffer, end: Int)? {
-        var body = ByteBuffer()
-        var index = start
-        let end = self.buffer.writerIndex
-        while true {
-            // chunk-size [; extensions] CRLF
-            guard let lineEnd = self.lineEnd(from: index, limit: end) else {
-                if end - index > 1024 { throw Malformed(reason: "chunk size line too long") }
-                return nil
-            }
-            var size = 0
-            var digits = 0
-            var cursor = index
-            while cursor < lineEnd, let digit = Self.hexValue(self.buffer.getInteger(at: cursor, as: UInt8.self)!) {
-                size = size * 16 + digit
-                digits += 1
-                cursor += 1
-                guard digits <= 7 else { throw Malformed(reason: "chunk too large") }
-            }
-            guard digits > 0 else { throw Malformed(reason: "bad chunk size") }
-            index = lineEnd + 2
-            if size == 0 {
-                // Trailer fields, then the final CRLF.
-                while true {
-                    guard let trailerEnd = self.lineEnd(from: index, limit: end) else { return nil }
-                    let empty = trailerEnd == index
-                    index = trailerEnd + 2
-                    if empty { return (body, index) }
-                }
-            }
-            guard end >= index + size + 2 else { return nil }
-            guard body.readableBytes + size <= Self.maximumBodyBytes else { throw Malformed(reason: "response body too large") }
-            var chunk = self.buffer.getSlice(at: index, length: size)!
-            body.writeBuffer(&chunk)
-            guard self.buffer.getInteger(at: index + size, as: UInt8.self) == 13, self.buffer.getInteger(at: index + size + 1, as: UInt8.self) == 10 else {
-                throw Malformed(reason: "chunk without CRLF")
-            }
-            index += size + 2
-        }
-    }
-
-    /// The index of the CR of the next CRLF at or after `start`, or nil.
-    private func lineEnd(from start: Int, limit: Int) -> Int? {
-        var index = start
-        while index + 1 < limit {
-            if self.buffer.getInteger(at: index, as: UInt8.self) == 13, self.buffer.getInteger(at: index + 1, as: UInt8.self) == 10 {
-                return index
-            }
-            index += 1
-        }
-        return nil
+        return Head(status: code, keepAlive: keepAlive, interim: false, framing: framing)
     }
 
     private static func hexValue(_ byte: UInt8) -> Int? {

@@ -28,7 +28,14 @@ final class ResolveTransport: Sendable {
     private let eventLoop: any EventLoop
 
     /// `nil` unless `baseURL` is a plain `http://` URL.
-    init?(baseURL: String, authorization: String, maximumConnections: Int, connectTimeout: TimeAmount, requestTimeout: TimeAmount) {
+    init?(
+        baseURL: String,
+        authorization: String,
+        maximumConnections: Int,
+        maximumWaiters: Int,
+        connectTimeout: TimeAmount,
+        requestTimeout: TimeAmount
+    ) {
         guard let url = URL(string: baseURL), url.scheme?.lowercased() == "http", let host = url.host, !host.isEmpty else {
             return nil
         }
@@ -44,34 +51,50 @@ final class ResolveTransport: Sendable {
         )
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
-        self.pool = ResolvePool(maximum: max(1, maximumConnections))
         self.eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        self.pool = ResolvePool(maximum: max(1, maximumConnections), maximumWaiters: max(0, maximumWaiters), eventLoop: self.eventLoop)
     }
 
-    /// sessiond's answer to `GET /v1/session` with `token` (which the caller has checked: printable ASCII).
-    func resolve(token: String) async throws -> Response {
+    /// sessiond's answer to `GET /v1/session` with `token` (which the caller has checked: printable
+    /// ASCII), passed through `accept` while the connection is still held: when `accept` throws (the
+    /// answer cannot be sessiond's answer to this question), the connection is closed, never reused.
+    ///
+    /// One deadline (the request timeout) covers waiting for a connection, the request and its one
+    /// retry; cancelling the calling task frees its place in the queue at once.
+    func resolve<T>(token: String, accept: (Response) throws -> T) async throws -> T {
         var request = self.requestPrefix
         request.writeString(token)
         request.writeStaticString("\r\n\r\n")
+        let deadline = NIODeadline.now() + self.requestTimeout
         // A keep-alive connection may have been closed by sessiond's idle timeout just now: a GET is
         // safe to send again once, on a new connection.
         for attempt in 0..<2 {
-            let connection = try await self.lease(fresh: attempt > 0)
+            let connection = try await self.lease(fresh: attempt > 0, deadline: deadline)
+            let response: Response
             do {
-                let response = try await connection.send(request, timeout: self.requestTimeout).get()
-                self.pool.release(connection, reusable: response.keepAlive)
-                return response
+                response = try await connection.send(request, deadline: deadline).get()
             } catch let error as ResolveTransportError {
                 self.pool.release(connection, reusable: false)
-                if error.staleKeepAlive, attempt == 0 { continue }
+                if error.staleKeepAlive, attempt == 0, deadline > .now() { continue }
                 throw SessionClientError(.unavailable, message: "sessiond unreachable: \(error.message)")
             } catch {
                 self.pool.release(connection, reusable: false)
                 throw SessionClientError(.unavailable, message: "sessiond unreachable: \(error)")
             }
+            do {
+                let accepted = try accept(response)
+                self.pool.release(connection, reusable: response.keepAlive)
+                return accepted
+            } catch {
+                self.pool.release(connection, reusable: false)
+                throw error
+            }
         }
         throw SessionClientError(.unavailable, message: "sessiond closed the connection")
     }
+
+    /// Callers waiting for a connection.
+    var waiting: Int { self.pool.waiting }
 
     /// Closes every connection.
     func shutdown() async {
@@ -80,13 +103,13 @@ final class ResolveTransport: Sendable {
         }
     }
 
-    private func lease(fresh: Bool) async throws -> ResolveConnection {
-        switch try await self.pool.lease(fresh: fresh) {
+    private func lease(fresh: Bool, deadline: NIODeadline) async throws -> ResolveConnection {
+        switch try await self.pool.lease(fresh: fresh, deadline: deadline) {
         case .reuse(let connection):
             return connection
         case .connect:
             do {
-                return try await self.connect()
+                return try await self.connect(timeout: min(self.connectTimeout, deadline - .now()))
             } catch {
                 self.pool.connectFailed()
                 throw SessionClientError(.unavailable, message: "sessiond unreachable: cannot connect to \(self.host):\(self.port): \(error)")
@@ -94,9 +117,10 @@ final class ResolveTransport: Sendable {
         }
     }
 
-    private func connect() async throws -> ResolveConnection {
+    private func connect(timeout: TimeAmount) async throws -> ResolveConnection {
+        guard timeout > .zero else { throw ResolveTransportError.timedOut }
         let channel = try await ClientBootstrap(group: self.eventLoop)
-            .connectTimeout(self.connectTimeout)
+            .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -135,9 +159,8 @@ final class ResolveConnection: Sendable {
 
     /// Sends `request`; the future fails with ``ResolveTransportError/closedBeforeResponse`` (plus whether
     /// the connection had served a request before) or ``ResolveTransportError/timedOut``.
-    func send(_ request: ByteBuffer, timeout: TimeAmount) -> EventLoopFuture<ResolveTransport.Response> {
+    func send(_ request: ByteBuffer, deadline: NIODeadline) -> EventLoopFuture<ResolveTransport.Response> {
         let promise = self.channel.eventLoop.makePromise(of: ResolveTransport.Response.self)
-        let deadline = NIODeadline.now() + timeout
         if self.channel.eventLoop.inEventLoop {
             self.handler.value.send(request, promise: promise, deadline: deadline)
         } else {
@@ -233,7 +256,10 @@ final class ResolveResponseHandler: ChannelInboundHandler {
 }
 
 /// Idle connections (most recently used first) and a bound on open ones; callers beyond the bound
-/// wait for a connection to come back.
+/// wait for a connection to come back, in order, each until its own deadline, and at most
+/// `maximumWaiters` of them: one more is refused at once (``SessionClientError/Code/overloaded``),
+/// so a stalled sessiond never grows a queue without bound. A waiter whose task is cancelled leaves
+/// the queue at once.
 final class ResolvePool: Sendable {
     enum Lease {
         case reuse(ResolveConnection)
@@ -243,25 +269,47 @@ final class ResolvePool: Sendable {
     private struct State {
         var idle: [ResolveConnection] = []
         var open = 0
-        var waiters: [CheckedContinuation<Lease, any Error>] = []
+        /// Waiters by ticket; `order` holds tickets first come first served (removed ones are skipped).
+        var waiters: [UInt64: CheckedContinuation<Lease, any Error>] = [:]
+        var order: [UInt64] = []
+        var nextTicket: UInt64 = 0
+        /// Tickets issued whose continuation is not stored yet, and those of them already cancelled.
+        var pending: Set<UInt64> = []
+        var abandoned: Set<UInt64> = []
         var isShutDown = false
+
+        /// The longest-waiting caller still waiting.
+        mutating func popWaiter() -> CheckedContinuation<Lease, any Error>? {
+            while !self.order.isEmpty {
+                let ticket = self.order.removeFirst()
+                if let waiter = self.waiters.removeValue(forKey: ticket) { return waiter }
+            }
+            return nil
+        }
     }
 
     private let maximum: Int
+    private let maximumWaiters: Int
+    private let eventLoop: any EventLoop
     private let state = NIOLockedValueBox(State())
 
-    init(maximum: Int) {
+    init(maximum: Int, maximumWaiters: Int, eventLoop: any EventLoop) {
         self.maximum = maximum
+        self.maximumWaiters = maximumWaiters
+        self.eventLoop = eventLoop
     }
 
-    func lease(fresh: Bool) async throws -> Lease {
+    /// Callers waiting for a connection.
+    var waiting: Int { self.state.withLockedValue { $0.waiters.count } }
+
+    func lease(fresh: Bool, deadline: NIODeadline) async throws -> Lease {
         enum Decision {
             case lease(Lease)
-            case wait
-            case fail
+            case wait(UInt64)
+            case fail(SessionClientError)
         }
         let decision: Decision = self.state.withLockedValue { state in
-            if state.isShutDown { return .fail }
+            if state.isShutDown { return .fail(SessionClientError(.unavailable, message: "the client was shut down")) }
             while !fresh, let connection = state.idle.popLast() {
                 if connection.channel.isActive { return .lease(.reuse(connection)) }
                 state.open -= 1
@@ -270,21 +318,50 @@ final class ResolvePool: Sendable {
                 state.open += 1
                 return .lease(.connect)
             }
-            return .wait
+            guard state.waiters.count < self.maximumWaiters else {
+                return .fail(SessionClientError(.overloaded, message: "\(self.maximumWaiters) callers already wait for a connection to sessiond"))
+            }
+            state.nextTicket += 1
+            state.pending.insert(state.nextTicket)
+            return .wait(state.nextTicket)
         }
         switch decision {
         case .lease(let lease): return lease
-        case .fail: throw SessionClientError(.unavailable, message: "the client was shut down")
-        case .wait:
-            return try await withCheckedThrowingContinuation { continuation in
-                let shutDown: Bool = self.state.withLockedValue { state in
-                    if state.isShutDown { return true }
-                    state.waiters.append(continuation)
-                    return false
+        case .fail(let error): throw error
+        case .wait(let ticket):
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
+                    let refusal: (any Error)? = self.state.withLockedValue { state in
+                        state.pending.remove(ticket)
+                        if state.abandoned.remove(ticket) != nil { return CancellationError() }
+                        if state.isShutDown { return SessionClientError(.unavailable, message: "the client was shut down") }
+                        state.waiters[ticket] = continuation
+                        state.order.append(ticket)
+                        return nil
+                    }
+                    if let refusal {
+                        continuation.resume(throwing: refusal)
+                        return
+                    }
+                    self.eventLoop.scheduleTask(deadline: deadline) {
+                        self.abandon(ticket, error: SessionClientError(.unavailable, message: "timed out waiting for a connection to sessiond"))
+                    }
                 }
-                if shutDown { continuation.resume(throwing: SessionClientError(.unavailable, message: "the client was shut down")) }
+            } onCancel: {
+                self.abandon(ticket, error: CancellationError())
             }
         }
+    }
+
+    /// Takes waiter `ticket` out of the queue (timed out or cancelled) and fails it.
+    private func abandon(_ ticket: UInt64, error: any Error) {
+        let waiter: CheckedContinuation<Lease, any Error>? = self.state.withLockedValue { state in
+            if let waiter = state.waiters.removeValue(forKey: ticket) { return waiter }
+            // Cancelled before the continuation was stored: refuse it when it arrives.
+            if state.pending.contains(ticket) { state.abandoned.insert(ticket) }
+            return nil
+        }
+        waiter?.resume(throwing: error)
     }
 
     /// Returns a connection; a connection that cannot be reused is closed and its slot freed.
@@ -295,8 +372,7 @@ final class ResolvePool: Sendable {
                 state.open -= 1
                 return nil
             }
-            if !state.waiters.isEmpty {
-                let waiter = state.waiters.removeFirst()
+            if let waiter = state.popWaiter() {
                 // The slot passes to the waiter: with this connection, or to open a new one.
                 return (waiter, keep ? .reuse(connection) : .connect)
             }
@@ -314,7 +390,7 @@ final class ResolvePool: Sendable {
     /// A connect for a leased slot failed: free the slot (or pass it to a waiter).
     func connectFailed() {
         let waiter: CheckedContinuation<Lease, any Error>? = self.state.withLockedValue { state in
-            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
+            if let waiter = state.popWaiter() { return waiter }
             state.open -= 1
             return nil
         }
@@ -325,10 +401,11 @@ final class ResolvePool: Sendable {
     func shutdown() -> [ResolveConnection] {
         let (idle, waiters) = self.state.withLockedValue { state in
             state.isShutDown = true
-            let result = (state.idle, state.waiters)
+            let result = (state.idle, Array(state.waiters.values))
             state.open -= state.idle.count
             state.idle = []
-            state.waiters = []
+            state.waiters = [:]
+            state.order = []
             return result
         }
         for waiter in waiters { waiter.resume(throwing: SessionClientError(.unavailable, message: "the client was shut down")) }

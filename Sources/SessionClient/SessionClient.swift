@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -44,6 +45,7 @@ public final class SessionClient: Sendable {
             baseURL: configuration.baseURL,
             authorization: self.authorization,
             maximumConnections: configuration.maximumConnections,
+            maximumWaiters: configuration.maximumWaiters,
             connectTimeout: .nanoseconds(Self.nanoseconds(configuration.timeouts.connect)),
             requestTimeout: .nanoseconds(Self.nanoseconds(configuration.timeouts.request))
         )
@@ -74,6 +76,9 @@ public final class SessionClient: Sendable {
     /// Sessions held by the near-cache (0 without one).
     var cachedSessionCount: Int { self.cache?.count ?? 0 }
 
+    /// Callers waiting for a resolve connection.
+    var resolveWaiters: Int { self.resolveTransport?.waiting ?? 0 }
+
     // MARK: Resolve (the hot path)
 
     /// The session of the configured cookie in a `Cookie` header; `nil` if there is no cookie or no valid session.
@@ -83,31 +88,72 @@ public final class SessionClient: Sendable {
     }
 
     /// The session of `token`; `nil` if there is no valid session.
+    ///
+    /// Only sessiond's own answers count: a session whose handle is not the token's (a confused proxy
+    /// or connection answering another request) throws and its connection is dropped, and a 404
+    /// without sessiond's `session_not_found` code (a wrong base URL, a proxy's page) throws too.
+    /// Either way the near-cache never sees it.
     public func resolve(token: String) async throws -> Session? {
         if let cache, let hit = cache.get(token) { return hit }
         // Tokens are URL-safe base64: anything else (a control character, a line break) cannot be a
         // session and must never reach a header.
         guard !token.isEmpty, token.utf8.count <= 512, token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
-        let status: Int
-        let body: Data
+        let ticket = self.cache?.ticket()
+        let handle = Self.handle(ofToken: token)
+        let session: Session?
         if let transport = self.resolveTransport {
-            let response = try await transport.resolve(token: token)
-            (status, body) = (response.status, Data(response.body.readableBytesView))
+            session = try await transport.resolve(token: token) { response in
+                try Self.resolved(status: response.status, body: Data(response.body.readableBytesView), handle: handle)
+            }
         } else {
             var request = self.resolveRequest
             request.headers.add(name: "X-Session-Token", value: token)
-            (status, body) = try await self.execute(request)
+            let (status, body) = try await self.execute(request)
+            session = try Self.resolved(status: status, body: body, handle: handle)
         }
+        if let session, let ticket { self.cache?.put(token, session, ticket: ticket) }
+        return session
+    }
+
+    /// A resolve's answer: the session, nil for sessiond's own "no session", or the error.
+    static func resolved(status: Int, body: Data, handle: String) throws -> Session? {
         switch status {
         case 200:
             let session = try Self.decodeSession(body)
-            self.cache?.put(token, session)
+            guard session.handle == handle else {
+                throw SessionClientError(.invalidResponse, status: status, message: "sessiond answered with another session than the token's")
+            }
             return session
         case 404:
+            let error = Self.error(status: status, body: body)
+            guard error.serverCode == "session_not_found" else {
+                throw SessionClientError(
+                    .invalidResponse, status: status, serverCode: error.serverCode,
+                    message: "a 404 that is not sessiond's session_not_found (is the base URL right?)"
+                )
+            }
             return nil
         default:
             throw Self.error(status: status, body: body)
         }
+    }
+
+    /// The handle sessiond derives from a token: its 4-character slot tag and the first 32 URL-safe
+    /// base64 characters (24 bytes) of SHA-256 of the whole token.
+    static func handle(ofToken token: String) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        let digest = Array(SHA256.hash(data: Array(token.utf8)).prefix(24))
+        var text = Array(token.utf8.prefix(4))
+        var index = 0
+        while index < 24 {
+            let (a, b, c) = (digest[index], digest[index + 1], digest[index + 2])
+            text.append(alphabet[Int(a >> 2)])
+            text.append(alphabet[Int((a & 0x03) << 4 | b >> 4)])
+            text.append(alphabet[Int((b & 0x0F) << 2 | c >> 6)])
+            text.append(alphabet[Int(c & 0x3F)])
+            index += 3
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     // MARK: Write operations
@@ -144,6 +190,7 @@ public final class SessionClient: Sendable {
         request.headers.add(name: "Content-Type", value: "application/merge-patch+json")
         if let expectedVersion { request.headers.add(name: "If-Match", value: "\"\(expectedVersion)\"") }
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(mergePatch)))
+        self.cache?.remove(token)
         let (status, body) = try await self.execute(request)
         self.cache?.remove(token)
         switch status {
@@ -157,6 +204,7 @@ public final class SessionClient: Sendable {
     public func rotate(token: String) async throws -> IssuedSession? {
         var request = self.request("/v1/session/rotate", method: .POST)
         request.headers.add(name: "X-Session-Token", value: token)
+        self.cache?.remove(token)
         let (status, body) = try await self.execute(request)
         self.cache?.remove(token)
         switch status {
@@ -172,6 +220,8 @@ public final class SessionClient: Sendable {
         request.headers.add(name: "X-Session-Token", value: token)
         self.cache?.remove(token)
         let (status, body) = try await self.execute(request)
+        // Again after the answer: a resolve that was in flight meanwhile must not cache the session.
+        self.cache?.remove(token)
         guard status == 204 else { throw Self.error(status: status, body: body) }
     }
 

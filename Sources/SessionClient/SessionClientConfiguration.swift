@@ -6,7 +6,8 @@ public struct SessionClientConfiguration: Sendable {
     public struct Timeouts: Sendable {
         /// Connect timeout.
         public var connect: Duration
-        /// Whole-request deadline.
+        /// Whole-request deadline: for a resolve, it covers waiting for a connection, the request
+        /// and its one retry.
         public var request: Duration
         /// Defaults: connect 250 ms, request 1 s.
         public init(connect: Duration = .milliseconds(250), request: Duration = .seconds(1)) {
@@ -41,6 +42,9 @@ public struct SessionClientConfiguration: Sendable {
     public var maximumConnections: Int
     /// Near-cache; `nil` (the default) means every resolve asks sessiond.
     public var nearCache: NearCache?
+    /// Callers that may wait for one of the ``maximumConnections`` resolve connections; one more
+    /// fails at once with ``SessionClientError/Code/overloaded``.
+    public var maximumWaiters: Int
 
     /// A configuration with defaults.
     public init(
@@ -49,7 +53,8 @@ public struct SessionClientConfiguration: Sendable {
         cookieName: String = "__Host-sid",
         timeouts: Timeouts = .init(),
         maximumConnections: Int = 64,
-        nearCache: NearCache? = nil
+        nearCache: NearCache? = nil,
+        maximumWaiters: Int = 1024
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey
@@ -57,5 +62,6 @@ public struct SessionClientConfiguration: Sendable {
         self.timeouts = timeouts
         self.maximumConnections = maximumConnections
         self.nearCache = nearCache
+        self.maximumWaiters = maximumWaiters
     }
 }

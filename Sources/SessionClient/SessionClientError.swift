@@ -17,8 +17,12 @@ public struct SessionClientError: Error, Sendable, Hashable, CustomStringConvert
         case conflict
         /// 404 on an admin call (e.g. unknown handle).
         case notFound
-        /// sessiond's answer could not be understood.
+        /// sessiond's answer could not be understood, or is not an answer to the question asked (a
+        /// session with another handle, a 404 that is not sessiond's `session_not_found`).
         case invalidResponse
+        /// Too many callers already wait for a connection to sessiond (see
+        /// ``SessionClientConfiguration/maximumWaiters``); fail closed like ``unavailable``.
+        case overloaded
     }
 
     /// The class of failure.
@@ -38,7 +42,7 @@ public struct SessionClientError: Error, Sendable, Hashable, CustomStringConvert
     }
 
     /// Whether the error means "sessiond cannot answer now" (fail closed: 503 to your caller).
-    public var isUnavailable: Bool { self.code == .unavailable }
+    public var isUnavailable: Bool { self.code == .unavailable || self.code == .overloaded }
 
     public var description: String {
         "SessionClientError.\(self.code.rawValue)(\(self.status.map(String.init) ?? "-")): \(self.message)"
