@@ -35,7 +35,16 @@ struct LoginService {
         )
         let router = Router()
         router.post("login") { request, context -> Response in
-            let credentials = try await request.decode(as: Credentials.self, context: context)
+            // JSON only: a cross-site HTML form can post urlencoded, multipart or text/plain bodies
+            // (and text/plain can be shaped like JSON), but never application/json without a CORS
+            // preflight. Refusing everything else closes the login-CSRF door.
+            let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+            guard mediaType == "application/json" else {
+                return Self.json(.unsupportedMediaType, #"{"error":{"code":"unsupported_media_type","message":"send credentials as application/json"}}"#)
+            }
+            guard let credentials = try? await request.decode(as: Credentials.self, context: context) else {
+                return Self.json(.badRequest, #"{"error":{"code":"invalid_request","message":"expected {\"username\",\"password\"}"}}"#)
+            }
             guard let user = Self.users[credentials.username], user.password == credentials.password else {
                 return Self.json(.unauthorized, #"{"error":{"code":"invalid_credentials","message":"wrong user name or password"}}"#)
             }
@@ -56,11 +65,18 @@ struct LoginService {
         }
         router.post("logout") { request, _ -> Response in
             let cookies = request.headers[values: .cookie].joined(separator: "; ")
-            if let token = SessionClient.cookieValue(named: client.configuration.cookieName, in: cookies) {
-                try? await client.destroy(token: token)
+            guard let token = SessionClient.cookieValue(named: client.configuration.cookieName, in: cookies) else {
+                return Response(status: .noContent)  // nothing to log out
+            }
+            let clearCookie: String
+            do {
+                clearCookie = try await client.destroy(token: token)
+            } catch {
+                // The session may still be valid: say so, and keep the cookie so that the user can retry.
+                return Self.json(.serviceUnavailable, #"{"error":{"code":"logout_failed","message":"could not log out; try again"}}"#)
             }
             var response = Response(status: .noContent)
-            response.headers[.setCookie] = "\(client.configuration.cookieName)=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"
+            response.headers[.setCookie] = clearCookie
             return response
         }
         router.get("healthz") { _, _ in Self.json(.ok, #"{"status":"ok"}"#) }

@@ -214,15 +214,29 @@ public final class SessionClient: Sendable {
         }
     }
 
-    /// Destroys the session (logout). Idempotent.
-    public func destroy(token: String) async throws {
+    /// Destroys the session (logout). Idempotent. Returns the `Set-Cookie` value that deletes the
+    /// browser's cookie (send it with your logout answer). Throws when sessiond could not confirm the
+    /// logout: then the session may still be valid, so do not tell the user they are logged out.
+    @discardableResult
+    public func destroy(token: String) async throws -> String {
         var request = self.request("/v1/session", method: .DELETE)
         request.headers.add(name: "X-Session-Token", value: token)
         self.cache?.remove(token)
         let (status, body) = try await self.execute(request)
         // Again after the answer: a resolve that was in flight meanwhile must not cache the session.
         self.cache?.remove(token)
-        guard status == 204 else { throw Self.error(status: status, body: body) }
+        switch status {
+        case 200:
+            guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let clear = object["set_cookie"] as? String else {
+                throw SessionClientError(.invalidResponse, status: status, message: "malformed logout reply")
+            }
+            return clear
+        case 204:
+            // A sessiond from before v1.1 answers 204 without a body.
+            return "\(self.configuration.cookieName)=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax"
+        default:
+            throw Self.error(status: status, body: body)
+        }
     }
 
     // MARK: Admin

@@ -226,6 +226,24 @@ enum OpenAPIDocument {
       "type": "string"
      }
     }
+   },
+   "Logout": {
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+     "destroyed",
+     "set_cookie"
+    ],
+    "properties": {
+     "destroyed": {
+      "type": "boolean",
+      "description": "whether there was a session"
+     },
+     "set_cookie": {
+      "type": "string",
+      "description": "a ready Set-Cookie header value that deletes the session cookie (Max-Age=0, same name, Path and Domain as when it was set)"
+     }
+    }
    }
   }
  },
@@ -233,7 +251,7 @@ enum OpenAPIDocument {
   "/v1/sessions": {
    "post": {
     "operationId": "createSession",
-    "summary": "Create a session (scope sessions:write)",
+    "summary": "Create a session (scope sessions:create)",
     "security": [
      {
       "bearer": []
@@ -581,7 +599,7 @@ enum OpenAPIDocument {
    },
    "delete": {
     "operationId": "destroySession",
-    "summary": "Destroy (logout); idempotent (scope sessions:write)",
+    "summary": "Destroy (logout); idempotent (scope sessions:write). Answers the Set-Cookie value that clears the cookie.",
     "security": [
      {
       "bearer": []
@@ -608,8 +626,15 @@ enum OpenAPIDocument {
      }
     ],
     "responses": {
-     "204": {
-      "description": "Destroyed, or there was none"
+     "200": {
+      "description": "Destroyed, or there was none; set_cookie clears the browser's cookie",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Logout"
+        }
+       }
+      }
      },
      "400": {
       "description": "invalid_request: malformed JSON, nesting deeper than 32, wrong types, unknown fields",

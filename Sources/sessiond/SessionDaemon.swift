@@ -22,7 +22,8 @@ struct SessionDaemon: AsyncParsableCommand {
     @Option(help: "host:port to listen on [SESSIOND_LISTEN] (default 127.0.0.1:8080)") var listen: String?
     @Option(help: "redis (default) or memory [SESSIOND_STORE]") var store: String?
     @Option(help: "redis:// or rediss:// URL [SESSIOND_REDIS_URL] (default redis://127.0.0.1:6379)") var redisURL: String?
-    @Option(help: "API keys file: NAME SCOPES SECRET per line [SESSIOND_API_KEYS_FILE]") var apiKeysFile: String?
+    @Option(help: "file holding the Redis password, instead of the URL [SESSIOND_REDIS_PASSWORD_FILE]") var redisPasswordFile: String?
+    @Option(help: "API keys file: NAME SCOPES SECRET per line; SIGHUP reloads it [SESSIOND_API_KEYS_FILE]") var apiKeysFile: String?
     @Option(help: "trace, debug, info, notice, warning, error, critical [SESSIOND_LOG_LEVEL] (default info)") var logLevel: String?
     @Option(help: "Redis key prefix [SESSIOND_KEY_PREFIX] (default sessiond:)") var keyPrefix: String?
     @Option(help: "default idle timeout, seconds [SESSIOND_IDLE_TIMEOUT] (default 1800)") var idleTimeout: Int?
@@ -156,6 +157,21 @@ struct SessionDaemon: AsyncParsableCommand {
                 redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
             } catch {
                 throw ConfigurationFailure("invalid Redis URL: \(error.reason)")
+            }
+            if let path = value(self.redisPasswordFile, "SESSIOND_REDIS_PASSWORD_FILE") {
+                guard (redisConfiguration.password ?? "").isEmpty else {
+                    throw ConfigurationFailure("the Redis password is in the URL and in --redis-password-file; give it once")
+                }
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw ConfigurationFailure("cannot read the Redis password file \(path)")
+                }
+                // One line; the newline an editor or `echo` adds is not part of the password.
+                var password = Substring(text)
+                while password.last == "\n" || password.last == "\r" { password = password.dropLast() }
+                guard !password.isEmpty, !password.contains("\n") else {
+                    throw ConfigurationFailure("the Redis password file \(path) must hold the password on one line")
+                }
+                redisConfiguration.password = String(password)
             }
             // 0: one connection per event loop, so each request's Redis round trip stays on its thread.
             redisConfiguration.poolSize =

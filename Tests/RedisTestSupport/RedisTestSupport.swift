@@ -32,11 +32,19 @@ public enum TestRedis {
 public final class RedisProcess: @unchecked Sendable {
     public let port: Int
     private let extraArguments: [String]
+    private let launcher: [String]
+    private let environment: [String: String]
     private let directory: String
 
-    public init(port: Int, arguments: [String] = []) throws {
+    /// - Parameters:
+    ///   - launcher: the program that starts the server and passes the remaining arguments on to
+    ///     `redis-server` (default: `redis-server` itself).
+    ///   - environment: added to the launcher's environment.
+    public init(port: Int, arguments: [String] = [], launcher: [String] = ["redis-server"], environment: [String: String] = [:]) throws {
         self.port = port
         self.extraArguments = arguments
+        self.launcher = launcher
+        self.environment = environment
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessiond-test-redis-\(port)").path
         try self.start()
     }
@@ -56,9 +64,10 @@ public final class RedisProcess: @unchecked Sendable {
         }
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         let status = Self.spawnAndWait(
-            ["redis-server", "--port", "\(self.port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            self.launcher + ["--port", "\(self.port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--daemonize", "yes", "--dir", self.directory, "--pidfile", self.pidFile, "--logfile", self.directory + "/redis.log"]
-                + self.extraArguments
+                + self.extraArguments,
+            environment: self.environment
         )
         guard status == 0 else {
             throw RedisProcessError(message: "redis-server could not be started (is it installed? run scripts/test.sh)")
@@ -87,16 +96,20 @@ public final class RedisProcess: @unchecked Sendable {
 
     /// Runs a command with its output sent to /dev/null. Not `runProgram`: a daemonizing redis-server
     /// keeps inherited output pipes open, so capturing its output would wait for it forever.
-    private static func spawnAndWait(_ arguments: [String]) -> Int32 {
+    private static func spawnAndWait(_ arguments: [String], environment: [String: String] = [:]) -> Int32 {
         var pid: pid_t = 0
         let argv = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        var merged = ProcessInfo.processInfo.environment
+        merged.merge(environment) { _, new in new }
+        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in envp { free(pointer) } }
         var fileActions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fileActions)
         defer { posix_spawn_file_actions_destroy(&fileActions) }
         posix_spawn_file_actions_addopen(&fileActions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&fileActions, 2, "/dev/null", O_WRONLY, 0)
-        guard posix_spawnp(&pid, arguments[0], &fileActions, nil, argv, environ) == 0 else { return -1 }
+        guard posix_spawnp(&pid, arguments[0], &fileActions, nil, argv, envp) == 0 else { return -1 }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         return status

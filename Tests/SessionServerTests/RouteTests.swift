@@ -315,6 +315,15 @@ import Testing
         }
     }
 
+    @Test func theClearingCookieMatchesTheSettingOne() async throws {
+        let app = self.makeApplication { $0.cookie.name = "__Secure-sid"; $0.cookie.domain = "example.com"; $0.cookie.sameSite = .strict }
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/session", method: .delete, headers: Self.headers(Self.writerKey)) { response in
+                #expect(Self.json(response.body)["set_cookie"] as? String == "__Secure-sid=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict; Domain=example.com")
+            }
+        }
+    }
+
     @Test func rotateIssuesANewTokenAndKillsTheOld() async throws {
         try await self.makeApplication().test(.router) { client in
             let (token, _) = try await Self.create(client)
@@ -340,9 +349,14 @@ import Testing
     @Test func destroyIsIdempotent() async throws {
         try await self.makeApplication().test(.router) { client in
             let (token, _) = try await Self.create(client)
-            for _ in 0..<2 {
+            for expected in [true, false] {
                 try await client.execute(uri: "/v1/session", method: .delete, headers: Self.headers(Self.writerKey, token: token)) { response in
-                    #expect(response.status == .noContent)
+                    // 200 with the Set-Cookie value that clears the cookie, whether or not there was a session.
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.cacheControl] == "no-store")
+                    let body = Self.json(response.body)
+                    #expect(body["destroyed"] as? Bool == expected)
+                    #expect(body["set_cookie"] as? String == "__Host-sid=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax")
                 }
             }
             try await client.execute(uri: "/v1/session", method: .get, headers: Self.headers(Self.readerKey, token: token)) { response in

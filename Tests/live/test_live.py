@@ -21,6 +21,9 @@ KEYS_FILE = os.environ["KEYS_FILE"]
 DOWN_PORT = int(os.environ["DOWN_PORT"])  # fast path over a Redis that is not there
 DOWN_ROUTER_PORT = int(os.environ["DOWN_ROUTER_PORT"])  # router over a Redis that is not there
 DEFAULT_READ_TIMEOUT = 10.0  # the router twin runs with every default
+LOGIN_PORT = int(os.environ["LOGIN_PORT"])  # example login service over the live sessiond
+ORDERS_PORT = int(os.environ["ORDERS_PORT"])  # example orders service over the live sessiond
+LOGIN_DOWN_PORT = int(os.environ["LOGIN_DOWN_PORT"])  # example login service whose sessiond has no Redis
 issued_tokens = []
 
 
@@ -524,7 +527,39 @@ def test_sighup_reloads_the_keys_without_dropping_a_request():
     assert served[0] > 10 and failures == [], (served[0], failures)
 
 
+def example(port, method, path, body=None, headers=None):
+    conn = http.client.HTTPConnection(HOST, port, timeout=5)
+    conn.request(method, path, body, headers or {})
+    response = conn.getresponse()
+    payload = response.read()
+    conn.close()
+    return response.status, dict((k.lower(), v) for k, v in response.getheaders()), payload
+
+
+def test_examples_teach_the_safe_pattern():
+    credentials = json.dumps({"username": "alice", "password": "wonderland"})
+    # Login refuses anything but JSON: a cross-site form can send urlencoded or text/plain, not JSON.
+    for content_type, body in [("application/x-www-form-urlencoded", "username=alice&password=wonderland"),
+                               ("text/plain", credentials), (None, credentials)]:
+        status, headers, _ = example(LOGIN_PORT, "POST", "/login", body, {"Content-Type": content_type} if content_type else {})
+        assert status == 415 and "set-cookie" not in headers, (content_type, status)
+    status, headers, _ = example(LOGIN_PORT, "POST", "/login", credentials, {"Content-Type": "application/json"})
+    assert status == 200, status
+    cookie = headers["set-cookie"].split(";")[0]
+    assert example(ORDERS_PORT, "GET", "/orders", headers={"Cookie": cookie})[0] == 200
+    # Logout uses sessiond's clearing cookie, and the session is gone everywhere.
+    status, headers, _ = example(LOGIN_PORT, "POST", "/logout", headers={"Cookie": cookie})
+    assert status == 204, status
+    assert headers["set-cookie"].startswith("__Host-sid=;") and "Max-Age=0" in headers["set-cookie"], headers
+    assert example(ORDERS_PORT, "GET", "/orders", headers={"Cookie": cookie})[0] == 401
+    # A logout sessiond cannot confirm is reported, and the cookie is kept so the user can retry.
+    status, headers, payload = example(LOGIN_DOWN_PORT, "POST", "/logout", headers={"Cookie": cookie})
+    assert status == 503 and "set-cookie" not in headers, (status, headers, payload)
+    assert json.loads(payload)["error"]["code"] == "logout_failed"
+
+
 TESTS = [
+    test_examples_teach_the_safe_pattern,
     test_parity_forbidden_scopes_and_redis_down,
     test_parity_http10_and_connection_close,
     test_parity_log_lines_and_metrics,

@@ -89,10 +89,15 @@ struct SessionRoutes: Sendable {
 
     @Sendable func destroy(_ request: Request, context: SessionRequestContext) async throws -> Response {
         try context.require(.write, named: "sessions:write")
+        var destroyed = false
         if let token = self.token(in: request), try await self.repository.destroy(token) {
             self.metrics.destroyed.increment()
+            destroyed = true
         }
-        return Response(status: .noContent)
+        var body = Array(#"{"destroyed":\#(destroyed),"set_cookie":"#.utf8)
+        JSONValue.appendQuoted(self.clearCookie(), to: &body)
+        body.append(UInt8(ascii: "}"))
+        return JSONResponses.response(.ok, body)
     }
 
     @Sendable func list(_ request: Request, context: SessionRequestContext) async throws -> Response {
@@ -281,6 +286,15 @@ struct SessionRoutes: Sendable {
     }
 
     // MARK: Cookie
+
+    /// The `Set-Cookie` value that deletes the session cookie: same name, `Path` and `Domain` as the
+    /// one ``setCookie(_:)`` sets, no value, `Max-Age=0`.
+    func clearCookie() -> String {
+        let cookie = self.configuration.cookie
+        var value = "\(cookie.name)=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=\(cookie.sameSite.rawValue)"
+        if let domain = cookie.domain { value += "; Domain=\(domain)" }
+        return value
+    }
 
     /// The `Set-Cookie` value for a newly issued token; a persistent cookie lives until the absolute deadline.
     func setCookie(_ issued: IssuedSession) -> String {
