@@ -87,12 +87,13 @@ public enum SessionApplication {
         prometheus: PrometheusCollectorRegistry?,
         redis: RedisClient?,
         logger: Logger,
+        accessLog: AccessLog? = nil,
         services extraServices: [any Service] = [],
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         // One set of handlers, one request log: the router and the fast path share them.
         let routes = SessionRoutes(repository: repository, configuration: configuration, metrics: SessionMetrics())
-        let requestLog = RequestLog()
+        let requestLog = RequestLog(accessLog: accessLog)
         let router = self.makeRouter(routes: routes, requestLog: requestLog, apiKeys: apiKeys, prometheus: prometheus, redis: redis)
         let fastPath = FastPath.Service(routes: routes, apiKeys: apiKeys, requestLog: requestLog, logger: logger)
         var services: [any Service] = []

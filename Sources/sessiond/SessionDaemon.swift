@@ -62,7 +62,9 @@ struct SessionDaemon: AsyncParsableCommand {
             throw ConfigurationFailure("log level must be one of trace, debug, info, notice, warning, error, critical")
         }
         level = parsedLevel
-        LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level) }
+        let logWriter = BatchedLogWriter()
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level, writer: logWriter) }
+        defer { logWriter.flush() }
         var logger = Logger(label: "sessiond")
         logger.logLevel = level
 
@@ -206,6 +208,7 @@ struct SessionDaemon: AsyncParsableCommand {
             prometheus: registry,
             redis: redis,
             logger: logger,
+            accessLog: AccessLog(writer: logWriter, label: logger.label),
             services: [APIKeyReloader(keys: apiKeys, path: keysPath, logger: logger)]
         )
         try await app.runService()

@@ -1,5 +1,4 @@
 import HTTPTypes
-import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -198,7 +197,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
             status: answer.status.code,
             since: accepted.start,
             caller: accepted.caller,
-            requestID: RequestID().description,
+            newRequestID: true,
             logger: self.service.logger
         )
         guard case .working = self.state, context.channel.isActive else { return }

@@ -5,23 +5,47 @@ import NIOConcurrencyHelpers
 /// One log line and one latency sample per request, for every way a request is served (the router and
 /// the resolve fast path alike): method, route template, status, latency and the caller's key name;
 /// never a token, session data or a Redis key.
+///
+/// With an ``AccessLog`` (what sessiond runs with) the line is formatted straight into bytes and
+/// written in batches off the request's thread; without one (tests, embedding) it goes through the
+/// request's `Logger` with the same fields.
 struct RequestLog: Sendable {
     private let timers = RequestTimers()
+    let accessLog: AccessLog?
 
-    /// - Parameter requestID: the request's `hb.request.id` when `logger` does not carry one already
-    ///   (the fast path; the router's request loggers have it).
+    init(accessLog: AccessLog? = nil) {
+        self.accessLog = accessLog
+    }
+
+    /// - Parameter newRequestID: give the line a new `hb.request.id` (the fast path; the router's
+    ///   request loggers carry one already).
     func record(
         method: String,
         route: String,
         status: Int,
         since start: ContinuousClock.Instant,
         caller: String?,
-        requestID: String? = nil,
+        newRequestID: Bool = false,
         logger: Logger
     ) {
         let elapsed = ContinuousClock.now - start
         let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-        if logger.logLevel <= .info {
+        self.line(method: method, route: route, status: status, nanoseconds: nanoseconds, caller: caller, newRequestID: newRequestID, logger: logger)
+        self.timers.timer(method: method, route: route, status: status).recordNanoseconds(nanoseconds)
+    }
+
+    /// The log line alone.
+    func line(method: String, route: String, status: Int, nanoseconds: Int64, caller: String?, newRequestID: Bool, logger: Logger) {
+        if logger.logLevel <= .info, let accessLog = self.accessLog {
+            accessLog.write(
+                method: method,
+                route: route,
+                status: status,
+                latencyNanoseconds: nanoseconds,
+                caller: caller,
+                requestID: newRequestID ? FastPathRequestID.next() : logger[metadataKey: "hb.request.id"]?.description
+            )
+        } else if logger.logLevel <= .info {
             var metadata: Logger.Metadata = [
                 "http.method": "\(method)",
                 "http.route": "\(route)",
@@ -29,10 +53,9 @@ struct RequestLog: Sendable {
                 "http.latency_ms": "\(Double(nanoseconds / 1000) / 1000)",
                 "caller": "\(caller ?? "-")",
             ]
-            if let requestID { metadata["hb.request.id"] = "\(requestID)" }
+            if newRequestID { metadata["hb.request.id"] = "\(FastPathRequestID.next())" }
             logger.info("request", metadata: metadata)
         }
-        self.timers.timer(method: method, route: route, status: status).recordNanoseconds(nanoseconds)
     }
 }
 
