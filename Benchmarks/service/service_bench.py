@@ -39,7 +39,8 @@ def create_sessions(count, user_for=lambda i: f"user-{i}", data_bytes=40, port=N
 
 
 PIDS = {int(p): int(os.environ[v]) for p, v in [(os.environ.get("SESSIOND_PORT", "8090"), "SESSIOND_PID"),
-                                                 (os.environ.get("SESSIOND_PORT_ROUTER", "0"), "SESSIOND_PID_ROUTER")] if v in os.environ}
+                                                 (os.environ.get("SESSIOND_PORT_ROUTER", "0"), "SESSIOND_PID_ROUTER"),
+                                                 (os.environ.get("SESSIOND_PORT_QUIET", "0"), "SESSIOND_PID_QUIET")] if v in os.environ}
 
 
 def process_cpu(pid):
@@ -124,13 +125,16 @@ def main():
     script_dir = os.path.dirname(os.path.abspath(__file__))
 
     router_port = int(os.environ.get("SESSIOND_PORT_ROUTER", "0"))
-    health, resolve, rb, resolve_router = [], [], [], []
+    quiet_port = int(os.environ.get("SESSIOND_PORT_QUIET", "0"))
+    health, resolve, rb, resolve_router, resolve_quiet = [], [], [], [], []
     for _ in range(ROUNDS):
         health.append(wrk("/healthz"))
         resolve.append(wrk("/v1/session", os.path.join(script_dir, "resolve.lua"), env=env))
         rb.append(redis_benchmark())
         if router_port:
             resolve_router.append(wrk("/v1/session", os.path.join(script_dir, "resolve.lua"), env=env, port=router_port))
+        if quiet_port:
+            resolve_quiet.append(wrk("/v1/session", os.path.join(script_dir, "resolve.lua"), env=env, port=quiet_port))
     creates, creates_router = [], []
     for round_index in range(ROUNDS):
         creates.append(wrk("/v1/sessions", os.path.join(script_dir, "create.lua"), duration="5s",
@@ -158,12 +162,18 @@ def main():
     if router_port:
         rows += [("GET /v1/session through the router (--fast-path false)", resolve_router),
                  ("POST /v1/sessions through the router (--fast-path false)", creates_router)]
+    if quiet_port:
+        rows += [("GET /v1/session at log level warning (no access log)", resolve_quiet)]
     report.append(table(rows))
     report.append("")
     report.append(f"- resolve / healthz: **{r / h:.2f}×** (target ≥ 0.75×)")
     report.append(f"- resolve / redis-benchmark GET: **{r / b:.2f}×** (target ≥ 0.40×)")
     report.append(f"- resolve p99: **{med([x[2] for x in resolve]):.2f} ms** (target ≤ 5 ms)")
     report.append(f"- create / resolve: **{c / r:.2f}×** (target ≥ 0.5×)")
+    if quiet_port:
+        q = med([x[0] for x in resolve_quiet])
+        report.append(f"- resolve at the default log level (info, access log on) / at warning, same binary: **{r / q:.2f}×** (target ≥ 0.95×); "
+                      f"resolve / redis-benchmark GET at warning: {q / b:.2f}×")
     if router_port:
         rr, cr = med([x[0] for x in resolve_router]), med([x[0] for x in creates_router])
         report.append(f"- fast path / router, same binary and Redis: resolve **{r / rr:.2f}×**, create **{c / cr:.2f}×**")
@@ -180,6 +190,8 @@ def main():
                 ("POST /v1/sessions (fast path)", creates)]
     if router_port:
         cpu_rows += [("GET /v1/session (router)", resolve_router), ("POST /v1/sessions (router)", creates_router)]
+    if quiet_port:
+        cpu_rows += [("GET /v1/session (fast path, log level warning)", resolve_quiet)]
     for name, samples in cpu_rows:
         report.append(f"| {name} | {med([x[3]['sessiond'] for x in samples]):.1f} | {med([x[3]['redis'] for x in samples]):.1f} | "
                       f"{med([x[3]['load'] for x in samples]):.1f} (wrk) |")
@@ -205,39 +217,73 @@ def main():
         conn.close()
     report.append(f"- purge of a user with 1,000 sessions: **{med(purge_ms):.1f} ms** median of 5 (target ≤ 50 ms)")
 
-    # Memory per session vs plain SET of the same bytes.
-    redis("flushall")
-    redis("config", "set", "save", "")
-    base = used_memory()
-    count = 100_000
-    created = 0
-    # Exact count: 100,000 creates through the API, 5 sessions per user, 200 bytes of data each.
-    conn = http.client.HTTPConnection(HOST, PORT)
-    data = "x" * 192
-    for i in range(count):
-        body = '{"user_id":"mem-%d","data":{"v":"%s"}}' % (i // 5, data)
-        conn.request("POST", "/v1/sessions", body, {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
-        response = conn.getresponse(); response.read()
-        assert response.status == 201
-        created += 1
-    conn.close()
-    session_bytes = (used_memory() - base) / created
-    sample_key = ""
-    while ":s:" not in sample_key:
-        sample_key = redis("randomkey")
-    key_length = len(sample_key)
-    redis("flushall")
-    base = used_memory()
-    with open(os.path.join(WORK, "set.resp"), "wb") as f:
-        value = b"v" * 200
+    # Memory per session vs a plain SET of a key and value of the same sizes, at 1 and 10 sessions per user.
+    def session_memory(per_user):
+        redis("flushall")
+        redis("config", "set", "save", "")
+        base = used_memory()
+        count = 100_000
+        # Exact count: 100,000 creates through the API, 200 bytes of data each.
+        conn = http.client.HTTPConnection(HOST, PORT)
+        data = "x" * 192
         for i in range(count):
-            key = (b"k" * (key_length - 8)) + b"%08d" % i
-            f.write(b"*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$2\r\nEX\r\n$4\r\n3600\r\n" % (len(key), key, len(value), value))
-    with open(os.path.join(WORK, "set.resp"), "rb") as f:
-        subprocess.run(["redis-cli", "-p", REDIS_PORT, "--pipe"], stdin=f, capture_output=True, check=True)
-    set_bytes = (used_memory() - base) / count
-    report.append(f"- Redis memory per session (100,000 sessions, 5 per user, 200 B data): **{session_bytes:.0f} B** vs "
-                  f"plain `SET key value EX` ({key_length}-byte key, 200-byte value): {set_bytes:.0f} B → **{session_bytes / set_bytes:.2f}×** (target ≤ 1.6×)")
+            body = '{"user_id":"mem-%d","data":{"v":"%s"}}' % (i // per_user, data)
+            conn.request("POST", "/v1/sessions", body, {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+            response = conn.getresponse(); response.read()
+            assert response.status == 201
+        conn.close()
+        per_session = (used_memory() - base) / count
+        sample_key = ""
+        while ":s:" not in sample_key:
+            sample_key = redis("randomkey")
+        return per_session, len(sample_key)
+
+    def set_memory(key_length):
+        redis("flushall")
+        base = used_memory()
+        count = 100_000
+        with open(os.path.join(WORK, "set.resp"), "wb") as f:
+            value = b"v" * 200
+            for i in range(count):
+                key = (b"k" * (key_length - 8)) + b"%08d" % i
+                f.write(b"*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$2\r\nEX\r\n$4\r\n3600\r\n" % (len(key), key, len(value), value))
+        with open(os.path.join(WORK, "set.resp"), "rb") as f:
+            subprocess.run(["redis-cli", "-p", REDIS_PORT, "--pipe"], stdin=f, capture_output=True, check=True)
+        return (used_memory() - base) / count
+
+    for per_user, target in ((1, "≤ 1.6×"), (10, "≤ 1.40×")):
+        session_bytes, key_length = session_memory(per_user)
+        set_bytes = set_memory(key_length)
+        report.append(f"- Redis memory per session, {per_user} per user (100,000 sessions, 200 B data): **{session_bytes:.0f} B** vs "
+                      f"plain `SET key value EX` ({key_length}-byte key, 200-byte value): {set_bytes:.0f} B → "
+                      f"**{session_bytes / set_bytes:.2f}×** (target {target})")
+
+    # PATCH: a merge patch of about 64 KiB (the default body limit) against about 16 KiB of data (the
+    # default data limit): every 2nd data member replaced, thousands of members deleted.
+    redis("flushall")
+    conn = http.client.HTTPConnection(HOST, PORT)
+    data = {f"member-{i:04d}": "v" * 8 for i in range(600)}
+    body = json.dumps({"user_id": "patcher", "data": data}, separators=(",", ":"))
+    conn.request("POST", "/v1/sessions", body, {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+    response = conn.getresponse()
+    token = json.loads(response.read())["token"]
+    patch_members = {f"member-{i:04d}": "w" * 8 for i in range(0, 600, 2)}
+    index = 0
+    while len(json.dumps(patch_members, separators=(",", ":"))) < 64_800:
+        patch_members[f"gone-{index:05d}-xxxxxx"] = None
+        index += 1
+    patch = json.dumps(patch_members, separators=(",", ":"))
+    timings = []
+    for _ in range(20):
+        started = time.perf_counter()
+        conn.request("PATCH", "/v1/session", patch, {"Authorization": f"Bearer {KEY}", "Content-Type": "application/merge-patch+json",
+                                                     "X-Session-Token": token})
+        response = conn.getresponse(); payload = response.read()
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status == 200, (response.status, payload[:200])
+    conn.close()
+    report.append(f"- PATCH of {len(patch) / 1024:.1f} KiB ({len(patch_members):,} members) against {len(json.dumps(data, separators=(',', ':'))) / 1024:.1f} KiB "
+                  f"of data ({len(data)} members): **{med(timings):.2f} ms** median of 20 (one request at a time, through the router)")
 
     # Resolve with 1,000 vs 1,000,000 sessions stored: two Redis servers, each behind its own
     # sessiond, measured in alternating rounds so machine noise hits both alike.

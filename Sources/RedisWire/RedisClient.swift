@@ -13,7 +13,12 @@ import ServiceLifecycle
 public final class RedisClient: Sendable {
     /// The configuration the client was created with.
     public let configuration: RedisConfiguration
-    let pool: RedisConnectionPool
+    /// Where commands go: one node's pool, or a Redis Cluster's router.
+    enum Backend: Sendable {
+        case node(RedisConnectionPool)
+        case cluster(ClusterRouter)
+    }
+    let backend: Backend
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     private let commandTimer: Metrics.Timer
@@ -28,13 +33,23 @@ public final class RedisClient: Sendable {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
-        self.pool = RedisConnectionPool(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+        switch configuration.topology {
+        case .cluster(let seeds):
+            self.backend = .cluster(ClusterRouter(configuration: configuration, seeds: seeds, eventLoopGroup: eventLoopGroup, logger: logger))
+        case .standalone, .sentinel:
+            self.backend = .node(RedisConnectionPool(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger))
+        }
         self.commandTimer = Metrics.Timer(label: "redis_command_duration_seconds", preferredDisplayUnit: .seconds)
         self.errorCounter = Counter(label: "redis_command_errors_total")
     }
 
     /// Connections open and alive, and the pool's size.
-    public var poolStatistics: (connected: Int, total: Int) { self.pool.statistics }
+    public var poolStatistics: (connected: Int, total: Int) {
+        switch self.backend {
+        case .node(let pool): return pool.statistics
+        case .cluster(let router): return router.statistics
+        }
+    }
 
     /// Sends a command and returns its reply.
     ///
@@ -45,15 +60,100 @@ public final class RedisClient: Sendable {
     @discardableResult
     public func send(_ command: RedisCommand, timeout: TimeAmount? = nil) async throws -> RESPValue {
         let timeout = timeout ?? self.configuration.timeouts.command
+        if command.changesConnectionState {
+            throw RedisClientError(
+                .invalidCommand,
+                "\(command.name) would block or change the state of a shared pipelined connection; use withDedicatedConnection"
+            )
+        }
+        switch self.backend {
+        case .node(let pool):
+            return try await self.send(command, timeout: timeout, pool: pool)
+        case .cluster(let router):
+            let start = NIODeadline.now()
+            let reply: RESPValue
+            do {
+                reply = try await router.send(command, timeout: timeout)
+            } catch {
+                self.errorCounter.increment()
+                throw error
+            }
+            if case .error(let serverError) = reply {
+                self.errorCounter.increment()
+                throw serverError
+            }
+            self.commandTimer.recordNanoseconds((NIODeadline.now() - start).nanoseconds)
+            return reply
+        }
+    }
+
+    /// The primaries commands go to: `nil` stands for one node's own server; a cluster's are listed.
+    func primaryEndpoints() async throws -> [RedisEndpoint?] {
+        switch self.backend {
+        case .node: return [nil]
+        case .cluster(let router): return try await router.primaries()
+        }
+    }
+
+    /// Sends `command` to `primary` (nil: wherever it would go).
+    func send(_ command: RedisCommand, to primary: RedisEndpoint?, timeout: TimeAmount? = nil) async throws -> RESPValue {
+        guard let primary, case .cluster(let router) = self.backend else { return try await self.send(command, timeout: timeout) }
+        let reply = try await router.send(command, timeout: timeout ?? self.configuration.timeouts.command, to: primary)
+        if case .error(let serverError) = reply { throw serverError }
+        return reply
+    }
+
+    /// Sends `command` to every primary (a cluster's; one node's own), e.g. `SCRIPT LOAD`; their replies.
+    public func sendToEveryPrimary(_ command: RedisCommand, timeout: TimeAmount? = nil) async throws -> [RESPValue] {
+        var replies: [RESPValue] = []
+        for primary in try await self.primaryEndpoints() {
+            replies.append(try await self.send(command, to: primary, timeout: timeout))
+        }
+        return replies
+    }
+
+    /// Runs `body` on a connection of its own (opened for it and closed after), for the commands that
+    /// shared pipelined connections refuse (`WAIT`, `MULTI`, blocking commands). In a cluster it is a
+    /// connection to the primary of `key`'s slot.
+    public func withDedicatedConnection<Result: Sendable>(
+        forKey key: RedisArgument? = nil,
+        _ body: (RedisConnection) async throws -> Result
+    ) async throws -> Result {
+        var configuration = self.configuration
+        if case .cluster(let router) = self.backend {
+            let topology = try await router.topology()
+            let endpoint = key.flatMap { topology.owner(of: HashSlot.of($0.bytes)) } ?? topology.primaries.first
+            guard let endpoint else { throw RedisClientError(.unavailable, "no cluster primary for a dedicated connection") }
+            configuration.topology = .standalone
+            configuration.host = endpoint.host
+            configuration.port = endpoint.port
+        }
+        let connection = try await RedisConnection.connect(configuration: configuration, eventLoop: self.eventLoopGroup.next(), logger: self.logger)
+        do {
+            let result = try await body(connection)
+            await connection.closeAndWait()
+            return result
+        } catch {
+            await connection.closeAndWait()
+            throw error
+        }
+    }
+
+    /// One node: retries `-LOADING` (and other retryable replies) until the command's deadline, and
+    /// `-READONLY` (a primary demoted behind the same address) on a new connection within the failover
+    /// budget: the connection that got it is closed, so the next one resolves the address again.
+    private func send(_ command: RedisCommand, timeout: TimeAmount, pool: RedisConnectionPool) async throws -> RESPValue {
         let start = NIODeadline.now()
+        var readOnlyUntil: NIODeadline? = nil
         // The command's deadline starts once it has a connection; opening one is bounded by the
         // connect timeout, and fails at once while Redis is known to be down (back-off).
         var deadline: NIODeadline? = nil
         var attempt = 0
         while true {
             let reply: RESPValue
+            let connection: RedisConnection
             do {
-                let connection = try await self.pool.connection()
+                connection = try await pool.connection()
                 let commandDeadline = deadline ?? (NIODeadline.now() + timeout)
                 deadline = commandDeadline
                 let remaining = commandDeadline - .now()
@@ -62,6 +162,19 @@ public final class RedisClient: Sendable {
             } catch {
                 self.errorCounter.increment()
                 throw error
+            }
+            if case .error(let serverError) = reply, serverError.kind == .readOnly {
+                // Not executed. The address now points at a replica: drop this connection and retry on
+                // a new one (a new connect resolves the name again) until the failover budget is spent.
+                connection.close()
+                let until = readOnlyUntil ?? (start + self.configuration.failoverBudget)
+                readOnlyUntil = until
+                if NIODeadline.now() + .milliseconds(50) < until {
+                    attempt += 1
+                    try await Task.sleep(nanoseconds: UInt64(TimeAmount.milliseconds(Int64(min(5 << min(attempt, 5), 100))).nanoseconds))
+                    deadline = nil
+                    continue
+                }
             }
             if case .error(let serverError) = reply {
                 if serverError.isRetryable, let deadline, deadline - .now() > .milliseconds(10) {
@@ -86,7 +199,10 @@ public final class RedisClient: Sendable {
 
     /// Closes every connection. Later commands fail with ``RedisClientError/shutDown``.
     public func shutdown() async {
-        await self.pool.shutdown()
+        switch self.backend {
+        case .node(let pool): await pool.shutdown()
+        case .cluster(let router): await router.shutdown()
+        }
     }
 }
 

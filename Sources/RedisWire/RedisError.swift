@@ -26,6 +26,8 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
         case invalidConfiguration
         /// The server is older than ``RedisConfiguration/minimumServerVersion``.
         case unsupportedServer
+        /// The command cannot run on a shared pipelined connection (see ``RedisClient/withDedicatedConnection(forKey:_:)``).
+        case invalidCommand
     }
 
     /// The error's class.
@@ -55,7 +57,7 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
         switch self.code {
         case .connectionClosed, .unavailable, .connectTimeout, .commandTimeout, .protocolViolation, .shutDown:
             return true
-        case .authenticationFailed, .invalidConfiguration, .unsupportedServer:
+        case .authenticationFailed, .invalidConfiguration, .unsupportedServer, .invalidCommand:
             return false
         }
     }

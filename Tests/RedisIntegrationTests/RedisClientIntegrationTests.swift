@@ -138,7 +138,9 @@ import Testing
         await redis.shutdown()
     }
 
-    @Test func commandTimeoutFailsClearlyAndTheNextCommandsUseAFreshConnection() async throws {
+    /// A slow command (DEBUG SLEEP) times out alone: its late "+OK" is read and dropped, and the
+    /// commands after it on the same connection get their own replies.
+    @Test func commandTimeoutFailsClearlyAndTheNextCommandsGetTheirOwnReplies() async throws {
         // A private server so that DEBUG SLEEP blocks no other test.
         let server = try RedisProcess(port: 6431, arguments: ["--enable-debug-command", "yes"])
         let slow = RedisClient(configuration: try RedisConfiguration(url: server.url).with { $0.poolSize = 1; $0.timeouts.command = .milliseconds(400) }, logger: Logger(label: "t"))

@@ -98,5 +98,80 @@ final class PushBox: @unchecked Sendable {
     // EmbeddedChannel delivers on the test's own thread; no lock needed.
     var values: [RESPValue] = []
     func append(_ value: RESPValue) { self.values.append(value) }
+
+    /// Many commands in flight, timeouts in the middle: each timed-out command fails alone, its late
+    /// reply is dropped, and every other command gets exactly its own reply.
+    @Test(arguments: [1, 2, 3])
+    func aTimeoutFailsOnlyItsCommandAndNoReplyReachesTheWrongCaller(seed: UInt64) throws {
+        let handler = RedisChannelHandler(deadAfter: .seconds(10))
+        let channel = EmbeddedChannel(handler: handler)
+        try channel.connect(to: .init(ipAddress: "127.0.0.1", port: 6379)).wait()
+        var generator = SeededGenerator(seed: seed)
+        let start = channel.embeddedEventLoop.now
+        var futures: [(index: Int, timesOut: Bool, future: EventLoopFuture<RESPValue>)] = []
+        for index in 0..<300 {
+            let timesOut = Int.random(in: 0..<4, using: &generator) == 0
+            let deadline = timesOut ? start + .milliseconds(Int64.random(in: 1...100, using: &generator)) : start + .seconds(5)
+            let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+            handler.enqueue(RedisRequest(payload: RedisCommand("ECHO", RedisArgument(index)).encoded, promise: promise, deadline: deadline))
+            futures.append((index, timesOut, promise.futureResult))
+        }
+        // Some replies arrive before the timeouts, the rest after.
+        let early = Int.random(in: 0..<50, using: &generator)
+        var replies = ByteBuffer()
+        for index in 0..<early { replies.writeString("$\(String(index).utf8.count)\r\n\(index)\r\n") }
+        try channel.writeInbound(replies)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(200))
+        replies = ByteBuffer()
+        for index in early..<300 { replies.writeString("$\(String(index).utf8.count)\r\n\(index)\r\n") }
+        try channel.writeInbound(replies)
+        #expect(channel.isActive, "a timeout closed the connection")
+        for entry in futures {
+            do {
+                let reply = try entry.future.wait()
+                #expect(reply.string == String(entry.index), "command \(entry.index) got another command's reply")
+                #expect(!entry.timesOut || entry.index < early)
+            } catch let error as RedisClientError {
+                #expect(error.code == .commandTimeout)
+                #expect(entry.timesOut && entry.index >= early, "command \(entry.index) failed without timing out")
+            }
+        }
+        #expect(handler.inFlightCount == 0)
+        // The connection still works.
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        handler.enqueue(RedisRequest(payload: RedisCommand("PING").encoded, promise: promise, deadline: .distantFuture))
+        try channel.writeInbound(ByteBuffer(string: "+PONG\r\n"))
+        #expect(try promise.futureResult.wait() == .simpleString("PONG"))
+    }
+
+    /// When the oldest unanswered command is overdue by more than the dead-connection threshold, the
+    /// connection is closed and everything in flight fails.
+    @Test func aConnectionSilentPastTheThresholdIsClosed() throws {
+        let handler = RedisChannelHandler(deadAfter: .milliseconds(500))
+        let channel = EmbeddedChannel(handler: handler)
+        try channel.connect(to: .init(ipAddress: "127.0.0.1", port: 6379)).wait()
+        let start = channel.embeddedEventLoop.now
+        let first = channel.eventLoop.makePromise(of: RESPValue.self)
+        let second = channel.eventLoop.makePromise(of: RESPValue.self)
+        handler.enqueue(RedisRequest(payload: RedisCommand("GET", "a").encoded, promise: first, deadline: start + .milliseconds(100)))
+        handler.enqueue(RedisRequest(payload: RedisCommand("GET", "b").encoded, promise: second, deadline: start + .seconds(30)))
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(150))
+        #expect(throws: RedisClientError.self) { try first.futureResult.wait() }
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))
+        #expect(throws: RedisClientError.self) { try second.futureResult.wait() }
+        #expect(!channel.isActive)
+    }
 }
 
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { self.state = seed }
+    mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

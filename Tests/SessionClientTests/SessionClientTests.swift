@@ -90,7 +90,11 @@ struct Claims: Codable, Equatable {
 
     @Test func moreConcurrentResolvesThanConnectionsAllComplete() async throws {
         try await LiveSessiond.run { url in
-            let configuration = SessionClientConfiguration(baseURL: url, apiKey: LiveSessiond.adminKey, maximumConnections: 2)
+            // One deadline covers waiting for a connection: 20 callers per connection on a loaded machine
+            // need more than the default second; the subject here is that every one completes.
+            let configuration = SessionClientConfiguration(
+                baseURL: url, apiKey: LiveSessiond.adminKey, timeouts: .init(request: .seconds(10)), maximumConnections: 2
+            )
             try await SessionClient.withSessionClient(configuration: configuration) { client in
                 let issued = try await client.create(userID: "pool")
                 let handles = try await withThrowingTaskGroup(of: String?.self) { group in

@@ -64,6 +64,7 @@ extension RedisClient {
 
     /// `PING`.
     public func ping() async throws {
-        _ = try await self.send(RedisCommand("PING"))
+        // Every primary: a cluster is ready when every shard answers.
+        _ = try await self.sendToEveryPrimary(RedisCommand("PING"))
     }
 }

@@ -30,11 +30,12 @@ extension RedisClient {
         }
     }
 
-    /// `SCRIPT LOAD`: caches the script on the server.
+    /// `SCRIPT LOAD`: caches the script on the server (on every primary of a cluster).
     public func loadScript(_ script: RedisScript) async throws {
-        let reply = try await self.send(RedisCommand("SCRIPT", "LOAD", RedisArgument(script.source)))
-        guard reply.string == script.sha1 else {
-            throw RedisProtocolError(message: "SCRIPT LOAD returned an unexpected digest")
+        for reply in try await self.sendToEveryPrimary(RedisCommand("SCRIPT", "LOAD", RedisArgument(script.source))) {
+            guard reply.string == script.sha1 else {
+                throw RedisProtocolError(message: "SCRIPT LOAD returned an unexpected digest")
+            }
         }
     }
 }

@@ -10,9 +10,13 @@ struct RedisRequest: Sendable {
 /// Pipelines commands on one connection and matches replies to them in order.
 ///
 /// - Writes are coalesced: the handler flushes once per event-loop tick, not once per command.
-/// - One timer watches the oldest command in flight. When it misses its deadline every command
-///   in flight fails and the connection is closed, so no later reply can reach the wrong caller.
-/// - When the connection dies, every pending promise fails.
+/// - A command that misses its deadline fails alone: its place in the reply queue stays, so its late
+///   reply is read and dropped, and the commands behind it still get their own replies. No reply can
+///   reach the wrong caller, because replies are matched by position and positions never shift.
+/// - The connection is closed as dead only when the oldest unanswered command is overdue by more
+///   than `deadAfter` (a slow `DEL` or a fork stalls one reply for a while; a dead peer never answers).
+///   Then every command in flight fails.
+/// - One timer per connection; when the connection dies, every pending promise fails.
 final class RedisChannelHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -23,7 +27,8 @@ final class RedisChannelHandler: ChannelInboundHandler {
     }
 
     private struct Pending {
-        var promise: EventLoopPromise<RESPValue>
+        /// nil once the command has timed out: its reply is read and dropped.
+        var promise: EventLoopPromise<RESPValue>?
         var deadline: NIODeadline
     }
 
@@ -36,9 +41,12 @@ final class RedisChannelHandler: ChannelInboundHandler {
     private var timerDeadline: NIODeadline?
     /// Receives pub/sub `message`/`pmessage` pushes; when `nil`, such replies are treated as ordinary replies.
     private let onPush: (@Sendable (RESPValue) -> Void)?
+    /// How long past its deadline the oldest unanswered command may stay before the connection is dead.
+    private let deadAfter: TimeAmount
 
-    init(maximumReplyBytes: Int = 512 * 1024 * 1024, onPush: (@Sendable (RESPValue) -> Void)? = nil) {
+    init(maximumReplyBytes: Int = 512 * 1024 * 1024, deadAfter: TimeAmount = .seconds(2), onPush: (@Sendable (RESPValue) -> Void)? = nil) {
         self.reader = HiredisReader(maximumBufferedBytes: maximumReplyBytes)
+        self.deadAfter = deadAfter
         self.onPush = onPush
     }
 
@@ -101,7 +109,8 @@ final class RedisChannelHandler: ChannelInboundHandler {
             self.failAndClose(RedisClientError(.protocolViolation, "unexpected reply with no command in flight"), context: context)
             return
         }
-        head.promise.succeed(reply)
+        // A timed-out command's late reply is dropped here; the next reply belongs to the next command.
+        head.promise?.succeed(reply)
     }
 
     private static func isPush(_ reply: RESPValue) -> Bool {
@@ -130,17 +139,26 @@ final class RedisChannelHandler: ChannelInboundHandler {
         }
     }
 
-    /// Runs when the timer fires. Replies come in order, so one late command means the connection
-    /// can no longer be trusted: everything in flight fails and the connection closes.
+    /// Runs when the timer fires: fails the commands past their deadline (keeping their places), and
+    /// closes the connection when the oldest unanswered command is overdue by more than `deadAfter`.
     private func checkDeadlines() {
-        guard let context = self.context, case .active = self.state, !self.pending.isEmpty else { return }
-        var earliest = NIODeadline.distantFuture
-        for entry in self.pending where entry.deadline < earliest { earliest = entry.deadline }
-        if earliest <= .now() {
-            self.failAndClose(RedisClientError.commandTimeout, context: context)
-        } else {
-            self.armTimer(context: context, deadline: earliest)
+        guard let context = self.context, case .active = self.state, let oldest = self.pending.first else { return }
+        let now = context.eventLoop.now
+        if oldest.deadline + self.deadAfter <= now {
+            self.failAndClose(RedisClientError(.commandTimeout, "no reply for \(self.deadAfter.nanoseconds / 1_000_000) ms past a deadline: connection dead"), context: context)
+            return
         }
+        var next = oldest.deadline + self.deadAfter
+        for index in self.pending.indices {
+            guard let promise = self.pending[index].promise else { continue }
+            if self.pending[index].deadline <= now {
+                self.pending[index].promise = nil
+                promise.fail(RedisClientError.commandTimeout)
+            } else if self.pending[index].deadline < next {
+                next = self.pending[index].deadline
+            }
+        }
+        self.armTimer(context: context, deadline: next)
     }
 
     private func failAndClose(_ error: any Error, context: ChannelHandlerContext) {
@@ -156,7 +174,7 @@ final class RedisChannelHandler: ChannelInboundHandler {
         self.timeoutTimer = nil
         self.timerDeadline = nil
         while let entry = self.pending.popFirst() {
-            entry.promise.fail(error)
+            entry.promise?.fail(error)
         }
     }
 }

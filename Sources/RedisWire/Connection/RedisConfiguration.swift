@@ -31,7 +31,9 @@ public struct RedisConfiguration: Sendable {
         }
     }
 
-    /// Server host name or address.
+    /// How the servers are found: one node (the default), a Sentinel-managed primary, or a Cluster.
+    public var topology: RedisTopology = .standalone
+    /// Server host name or address (one node; for Sentinel and Cluster, the node a connection is for).
     public var host: String
     /// Server port.
     public var port: Int
@@ -53,6 +55,13 @@ public struct RedisConfiguration: Sendable {
     public var backoff: Backoff
     /// Largest reply accepted before the stream is treated as hostile.
     public var maximumReplyBytes: Int
+    /// How long a command may keep waiting out a failover (Cluster: `TRYAGAIN`, `CLUSTERDOWN`,
+    /// `MASTERDOWN`, `LOADING`, a primary that refuses connections; any mode: `READONLY` from a demoted
+    /// primary) before its last error is returned.
+    public var failoverBudget: TimeAmount = .seconds(5)
+    /// How long past its deadline the oldest unanswered command on a connection may stay before the
+    /// connection counts as dead and is closed (a command that times out fails alone before that).
+    public var deadConnectionTimeout: TimeAmount = .seconds(2)
     /// When set, every new connection reads the server's version (`INFO server`) and refuses a server
     /// older than this with ``RedisClientError/Code/unsupportedServer``.
     public var minimumServerVersion: RedisServerVersion? = nil
@@ -84,23 +93,36 @@ public struct RedisConfiguration: Sendable {
         self.maximumReplyBytes = maximumReplyBytes
     }
 
-    /// Parses `redis://[user:password@]host:port/db` or `rediss://…` (TLS with system trust roots).
+    /// Parses a Redis URL; every mode has one grammar:
+    /// - `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS with system trust roots): one node;
+    /// - `redis+sentinel://[user:password@]host1[:26379],host2…/<master-name>[?sentinel_username=…&sentinel_password=…]`
+    ///   (`rediss+sentinel://`: TLS to the data nodes): the primary that the sentinels name. The
+    ///   user and password are the data nodes'; the sentinels get the same unless the query names theirs;
+    /// - `redis+cluster://[user:password@]host1[:6379],host2…` (`rediss+cluster://`): the seed nodes of a
+    ///   Redis Cluster. A database number is refused (a cluster has only database 0).
     ///
-    /// The password is percent-decoded. Errors never echo the password.
+    /// The password is percent-decoded. Errors name the part that is wrong and never echo the password.
     public init(url: String) throws(RedisClientError) {
         self.init()
-        let scheme: String
-        var rest: Substring
-        if url.hasPrefix("redis://") {
-            scheme = "redis"
-            rest = url.dropFirst("redis://".count)
-        } else if url.hasPrefix("rediss://") {
-            scheme = "rediss"
-            rest = url.dropFirst("rediss://".count)
-        } else {
-            throw RedisClientError(.invalidConfiguration, "Redis URL must start with redis:// or rediss://")
+        enum Mode { case standalone, sentinel, cluster }
+        let schemes: [(String, Mode, Bool)] = [
+            ("redis://", .standalone, false), ("rediss://", .standalone, true),
+            ("redis+sentinel://", .sentinel, false), ("rediss+sentinel://", .sentinel, true),
+            ("redis+cluster://", .cluster, false), ("rediss+cluster://", .cluster, true),
+        ]
+        guard let (prefix, mode, tls) = schemes.first(where: { url.hasPrefix($0.0) }) else {
+            throw RedisClientError(
+                .invalidConfiguration,
+                "Redis URL scheme must be redis://, rediss://, redis+sentinel://, rediss+sentinel://, redis+cluster:// or rediss+cluster://"
+            )
         }
+        var rest = url.dropFirst(prefix.count)
+        var query: [(String, String)] = []
         if let queryStart = rest.firstIndex(of: "?") {
+            for pair in rest[rest.index(after: queryStart)...].split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                query.append((String(parts[0]), parts.count > 1 ? Self.percentDecode(parts[1]) : ""))
+            }
             rest = rest[..<queryStart]
         }
         var path: Substring = ""
@@ -120,38 +142,84 @@ public struct RedisConfiguration: Sendable {
                 self.password = Self.percentDecode(userInfo)
             }
         }
-        var hostPart = rest
-        var portPart: Substring? = nil
-        if hostPart.hasPrefix("[") {
-            guard let close = hostPart.firstIndex(of: "]") else {
-                throw RedisClientError(.invalidConfiguration, "Redis URL has an unterminated IPv6 address")
-            }
-            let after = hostPart[hostPart.index(after: close)...]
-            if after.hasPrefix(":") { portPart = after.dropFirst() }
-            hostPart = hostPart[hostPart.index(after: hostPart.startIndex)..<close]
-        } else if let colon = hostPart.lastIndex(of: ":") {
-            portPart = hostPart[hostPart.index(after: colon)...]
-            hostPart = hostPart[..<colon]
-        }
-        guard !hostPart.isEmpty else {
-            throw RedisClientError(.invalidConfiguration, "Redis URL has no host")
-        }
-        self.host = String(hostPart)
-        if let portPart {
-            guard let port = Int(portPart), (1...65535).contains(port) else {
-                throw RedisClientError(.invalidConfiguration, "Redis URL has an invalid port")
-            }
-            self.port = port
-        }
-        if !path.isEmpty {
-            guard let database = Int(path), database >= 0 else {
-                throw RedisClientError(.invalidConfiguration, "Redis URL has an invalid database number")
-            }
-            self.database = database
-        }
-        if scheme == "rediss" {
+        if tls {
             self.tls = TLSConfiguration.makeClientConfiguration()
         }
+        switch mode {
+        case .standalone:
+            guard query.isEmpty else { throw RedisClientError(.invalidConfiguration, "Redis URL query parameters are only for redis+sentinel://") }
+            let endpoints = try Self.endpoints(rest, defaultPort: 6379)
+            guard endpoints.count == 1 else {
+                throw RedisClientError(.invalidConfiguration, "Redis URL lists several hosts; use redis+cluster:// or redis+sentinel:// for more than one")
+            }
+            self.host = endpoints[0].host
+            self.port = endpoints[0].port
+            if !path.isEmpty {
+                guard let database = Int(path), database >= 0 else {
+                    throw RedisClientError(.invalidConfiguration, "Redis URL has an invalid database number")
+                }
+                self.database = database
+            }
+        case .sentinel:
+            let sentinels = try Self.endpoints(rest, defaultPort: 26379)
+            guard !path.isEmpty, !path.contains("/") else {
+                throw RedisClientError(.invalidConfiguration, "Redis Sentinel URL needs the master name as its path: redis+sentinel://host:26379/<master-name>")
+            }
+            var sentinel = RedisSentinelConfiguration(sentinels: sentinels, masterName: Self.percentDecode(path), username: self.username, password: self.password)
+            for (name, value) in query {
+                switch name {
+                case "sentinel_username": sentinel.username = value.isEmpty ? nil : value
+                case "sentinel_password": sentinel.password = value.isEmpty ? nil : value
+                default: throw RedisClientError(.invalidConfiguration, "Redis Sentinel URL has an unknown query parameter (use sentinel_username, sentinel_password)")
+                }
+            }
+            self.topology = .sentinel(sentinel)
+            self.host = sentinels[0].host
+            self.port = 6379
+        case .cluster:
+            guard query.isEmpty else { throw RedisClientError(.invalidConfiguration, "Redis URL query parameters are only for redis+sentinel://") }
+            guard path.isEmpty else {
+                throw RedisClientError(.invalidConfiguration, "Redis Cluster URL has a database number; a cluster has only database 0")
+            }
+            let seeds = try Self.endpoints(rest, defaultPort: 6379)
+            self.topology = .cluster(seeds: seeds)
+            self.host = seeds[0].host
+            self.port = seeds[0].port
+        }
+    }
+
+    /// `host[:port],host[:port]…` with IPv6 hosts in brackets.
+    private static func endpoints(_ text: Substring, defaultPort: Int) throws(RedisClientError) -> [RedisEndpoint] {
+        var endpoints: [RedisEndpoint] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            var hostPart = part
+            var portPart: Substring? = nil
+            if hostPart.hasPrefix("[") {
+                guard let close = hostPart.firstIndex(of: "]") else {
+                    throw RedisClientError(.invalidConfiguration, "Redis URL has an unterminated IPv6 address")
+                }
+                let after = hostPart[hostPart.index(after: close)...]
+                if after.hasPrefix(":") { portPart = after.dropFirst() } else if !after.isEmpty {
+                    throw RedisClientError(.invalidConfiguration, "Redis URL has text after an IPv6 address")
+                }
+                hostPart = hostPart[hostPart.index(after: hostPart.startIndex)..<close]
+            } else if let colon = hostPart.lastIndex(of: ":") {
+                portPart = hostPart[hostPart.index(after: colon)...]
+                hostPart = hostPart[..<colon]
+            }
+            guard !hostPart.isEmpty else {
+                throw RedisClientError(.invalidConfiguration, "Redis URL has no host\(text.contains(",") ? " in its host list" : "")")
+            }
+            var port = defaultPort
+            if let portPart {
+                guard let parsed = Int(portPart), (1...65535).contains(parsed) else {
+                    throw RedisClientError(.invalidConfiguration, "Redis URL has an invalid port")
+                }
+                port = parsed
+            }
+            endpoints.append(RedisEndpoint(host: String(hostPart), port: port))
+        }
+        return endpoints
     }
 
     private static func percentDecode(_ text: Substring) -> String {
@@ -168,5 +236,60 @@ public struct RedisConfiguration: Sendable {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// A Redis server's address.
+public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
+    /// Host name or address.
+    public var host: String
+    /// Port.
+    public var port: Int
+
+    /// An endpoint.
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `host:port` as Redis writes it in `MOVED`/`ASK` and `CLUSTER SHARDS` (IPv6 unbracketed).
+    public var description: String { "\(self.host):\(self.port)" }
+
+    /// Parses Redis's `host:port` (the last colon separates the port, so IPv6 works).
+    public init?(redisAddress text: some StringProtocol) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+        let host = text[..<colon]
+        guard !host.isEmpty else { return nil }
+        self.init(host: host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : String(host), port: port)
+    }
+}
+
+/// How the Redis servers are found.
+public enum RedisTopology: Sendable, Hashable {
+    /// One node: ``RedisConfiguration/host`` and ``RedisConfiguration/port``.
+    case standalone
+    /// The primary that a set of sentinels names.
+    case sentinel(RedisSentinelConfiguration)
+    /// A Redis Cluster, discovered from its seed nodes.
+    case cluster(seeds: [RedisEndpoint])
+}
+
+/// Where the sentinels are and which primary to ask them for.
+public struct RedisSentinelConfiguration: Sendable, Hashable {
+    /// The sentinels.
+    public var sentinels: [RedisEndpoint]
+    /// The name the sentinels monitor the primary under.
+    public var masterName: String
+    /// ACL user for the sentinels (nil: none).
+    public var username: String?
+    /// Password for the sentinels (nil: none).
+    public var password: String?
+
+    /// A Sentinel configuration.
+    public init(sentinels: [RedisEndpoint], masterName: String, username: String? = nil, password: String? = nil) {
+        self.sentinels = sentinels
+        self.masterName = masterName
+        self.username = username
+        self.password = password
     }
 }

@@ -42,6 +42,7 @@ public final class RedisConnection: Sendable {
         }
         let host = configuration.host
         let maximumReplyBytes = configuration.maximumReplyBytes
+        let deadAfter = configuration.deadConnectionTimeout
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.timeouts.connect)
             .channelOption(.socketOption(.so_keepalive), value: 1)
@@ -54,7 +55,7 @@ public final class RedisConnection: Sendable {
                         try channel.pipeline.syncOperations.addHandler(tlsHandler)
                     }
                     try channel.pipeline.syncOperations.addHandler(
-                        RedisChannelHandler(maximumReplyBytes: maximumReplyBytes, onPush: onPush)
+                        RedisChannelHandler(maximumReplyBytes: maximumReplyBytes, deadAfter: deadAfter, onPush: onPush)
                     )
                 }
             }

@@ -213,7 +213,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         var buffer = context.channel.allocator.buffer(capacity: answer.body.count)
         buffer.writeBytes(answer.body)
         context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        // KeepAliveHandler closes the connection after this end when the request asked for that.
+        // ConnectionPolicyHandler closes the connection after this end when the request asked for that.
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
     }
 

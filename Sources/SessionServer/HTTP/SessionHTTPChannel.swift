@@ -47,8 +47,8 @@ struct EventLoopTaskExecutors: Sendable {
 ///
 /// Pipeline, from the socket inwards:
 /// `ByteWatcher` (read and idle clocks) → HTTP decoder/encoder → `HTTPServerPipelineHandler` (one
-/// request at a time, responses in order, quiescing) → ``ConnectionTimeoutHandler`` →
-/// ``KeepAliveHandler`` (HTTP/1.0, `Connection: close`) → ``FastPath``
+/// request at a time, responses in order, quiescing) → ``ConnectionPolicyHandler`` (read and idle
+/// clocks, HTTP/1.0 and `Connection: close`) → ``FastPath``
 /// (answers `GET /v1/session` and `POST /v1/sessions` itself) → Hummingbird's codec,
 /// connection-state handler and router for everything else.
 /// See docs/architecture.md, "The fast path".
@@ -73,15 +73,14 @@ struct SessionHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: limits
             )
-            try operations.addHandler(ConnectionTimeoutHandler(readTimeout: self.requestReadTimeout, idleTimeout: self.idleTimeout))
-            try operations.addHandler(KeepAliveHandler())
+            try operations.addHandler(ConnectionPolicyHandler(readTimeout: self.requestReadTimeout, idleTimeout: self.idleTimeout))
             if let fastPath = self.fastPath {
                 try operations.addHandler(
                     FastPath(service: fastPath, executor: self.executors.executor(for: channel.eventLoop))
                 )
             }
             try operations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            // Idle connections are closed by ConnectionTimeoutHandler, which sees both paths' traffic.
+            // Idle connections are closed by ConnectionPolicyHandler, which sees both paths' traffic.
             try operations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
             return try NIOAsyncChannel(
                 wrappingChannelSynchronously: channel,

@@ -1,7 +1,18 @@
 import NIOCore
 import NIOHTTP1
 
-/// Closes connections that take too long to send a request (slowloris defence) or sit idle too long.
+/// The connection rules both of sessiond's paths (the fast path and the router) obey, in one handler
+/// that sees every request and every response whichever path answered:
+///
+/// **Persistence.** Every response is `HTTP/1.1` (RFC 9110 §6.2: the highest version the server
+/// conforms to). A request that does not keep the connection alive (`Connection: close`, or HTTP/1.0
+/// without `Connection: keep-alive`) gets `Connection: close`, the connection closes once the answer
+/// is written, and nothing read after that request runs, not even a request pipelined behind it. An
+/// HTTP/1.0 request with `Connection: keep-alive` gets `Connection: keep-alive`, so the client knows
+/// it may send another.
+///
+/// **Timeouts.** Closes connections that take too long to send a request (slowloris defence) or sit
+/// idle too long.
 ///
 /// An idle timeout alone does not stop a client that dribbles one header byte every few seconds: it is
 /// never idle. So two clocks run per connection: the *read* clock from the first byte of a request to
@@ -9,13 +20,17 @@ import NIOHTTP1
 /// (``ByteWatcher``) sits first in the pipeline and sees bytes arrive; this half sits after the HTTP
 /// decoder and sees requests end and responses end, whichever path (router or fast path) answered.
 /// One timer per connection, re-armed lazily, keeps the cost off the per-request path.
-final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class ConnectionPolicyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let state: ByteWatcher
+    /// Whether the request being answered keeps the connection, and whether it spoke HTTP/1.0.
+    private var current: (keepAlive: Bool, isHTTP10: Bool) = (true, false)
+    /// Set at the end of a request that ends the connection: later input is discarded.
+    private var isClosing = false
 
     init(readTimeout: TimeAmount, idleTimeout: TimeAmount) {
         self.state = ByteWatcher(readTimeout: readTimeout, idleTimeout: idleTimeout)
@@ -26,19 +41,46 @@ final class ConnectionTimeoutHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if self.isClosing { return }
         switch self.unwrapInboundIn(data) {
-        case .head: self.state.requestBegan()
-        case .end: self.state.requestArrived()
-        case .body: break
+        case .head(let head):
+            self.state.requestBegan()
+            self.current = (head.isKeepAlive, head.version.major == 1 && head.version.minor == 0)
+        case .end:
+            self.state.requestArrived()
+            // The last request of this connection is complete; whatever follows is never run.
+            if !self.current.keepAlive { self.isClosing = true }
+        case .body:
+            break
         }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = self.unwrapOutboundIn(data) {
+        switch self.unwrapOutboundIn(data) {
+        case .head(var head):
+            head.version = .http1_1
+            if !self.current.keepAlive {
+                head.headers.replaceOrAdd(name: "Connection", value: "close")
+            } else if self.current.isHTTP10 {
+                head.headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+            } else if head.headers.contains(name: "connection") {
+                head.headers.remove(name: "connection")
+            }
+            context.write(self.wrapOutboundOut(.head(head)), promise: promise)
+        case .end:
             self.state.responseEnded()
+            if self.current.keepAlive {
+                context.write(data, promise: promise)
+            } else {
+                let written = context.eventLoop.makePromise(of: Void.self)
+                written.futureResult.cascade(to: promise)
+                context.writeAndFlush(data, promise: written)
+                written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            }
+        case .body:
+            context.write(data, promise: promise)
         }
-        context.write(data, promise: promise)
     }
 
     /// The per-connection clocks and their timer.
