@@ -159,6 +159,7 @@ let package = Package(
             dependencies: [
                 "RedisWire",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/RedisTestSupport",

@@ -43,6 +43,8 @@ cluster_agrees() { # every node: state ok, 3 shards each with one online primary
   for port in 7100 7101 7102 7103 7104 7105; do
     redis-cli -p $port cluster info | grep -q 'cluster_state:ok' || return 1
     [ "$(redis-cli -p $port cluster shards | grep -c '^slots$' || true)" -ge 3 ] || return 1
+    # Every node of every shard healthy (replicas report "loading" until their first sync is done).
+    [ "$(redis-cli -p $port cluster shards | grep -c '^online$' || true)" -eq 6 ] || return 1
     online_primaries=$(redis-cli -p $port cluster nodes | grep -v fail | grep -c master || true)
     [ "$online_primaries" -eq 3 ] || return 1
     [ "$(redis-cli -p $port cluster nodes | grep -c 'slave' || true)" -eq 3 ] || return 1

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import RedisWire
 
 /// The shared test server started by `scripts/redis.sh` (override with `SESSIOND_TEST_REDIS_URL`).
@@ -250,5 +251,90 @@ public struct RecordingLogHandler: LogHandler {
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         let rendered = merged.keys.sorted().map { "\($0)=\(merged[$0]!)" }.joined(separator: " ")
         self.lines.append("\(event.level) \(event.message) \(rendered)")
+    }
+}
+
+/// The loopback Redis Cluster of `scripts/redis-lab.sh cluster start` (test.sh starts it). Tests
+/// that need it fail, never skip, when it is not there.
+public enum TestCluster {
+    public static var url: String {
+        get throws {
+            guard let url = ProcessInfo.processInfo.environment["SESSIOND_TEST_CLUSTER_URL"] else {
+                throw RedisProcessError(message: "SESSIOND_TEST_CLUSTER_URL is not set: start the lab cluster (scripts/redis-lab.sh cluster start) or run scripts/test.sh")
+            }
+            return url
+        }
+    }
+}
+
+/// A stand-in Redis node on loopback that answers each command (an array of bulk strings) with the
+/// raw RESP that `answer` returns for it; for redirect, retry and refresh tests.
+public final class FakeRedisNode: @unchecked Sendable {
+    public let channel: any Channel
+    public var port: Int { self.channel.localAddress!.port! }
+    public var address: String { "127.0.0.1:\(self.port)" }
+    private let recorded: LockedBox<[[String]]>
+
+    public init(answer: @escaping @Sendable ([String]) -> String) async throws {
+        let box = LockedBox<[[String]]>([])
+        self.recorded = box
+        self.channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(FakeRedisHandler(answer: answer, record: { command in box.withLock { $0.append(command) } }))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+    }
+
+    /// Every command received so far, in order.
+    public var received: [[String]] { self.recorded.withLock { $0 } }
+
+    public func close() async { try? await self.channel.close() }
+}
+
+private final class FakeRedisHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let answer: @Sendable ([String]) -> String
+    let record: @Sendable ([String]) -> Void
+    var buffer = [UInt8]()
+
+    init(answer: @escaping @Sendable ([String]) -> String, record: @escaping @Sendable ([String]) -> Void) {
+        self.answer = answer
+        self.record = record
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.buffer.append(contentsOf: self.unwrapInboundIn(data).readableBytesView)
+        while let (command, used) = Self.parse(self.buffer) {
+            self.buffer.removeFirst(used)
+            self.record(command)
+            context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: self.answer(command))), promise: nil)
+        }
+    }
+
+    /// One `*n\r\n$len\r\nbytes\r\n…` command and the bytes it used, or nil when incomplete.
+    static func parse(_ bytes: [UInt8]) -> ([String], Int)? {
+        func line(from start: Int) -> (String, Int)? {
+            var index = start
+            while index + 1 < bytes.count {
+                if bytes[index] == 13, bytes[index + 1] == 10 { return (String(decoding: bytes[start..<index], as: UTF8.self), index + 2) }
+                index += 1
+            }
+            return nil
+        }
+        guard bytes.first == UInt8(ascii: "*"), let (countText, afterCount) = line(from: 1), let count = Int(countText) else { return nil }
+        var index = afterCount
+        var parts: [String] = []
+        for _ in 0..<count {
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "$"), let (lengthText, afterLength) = line(from: index + 1),
+                let length = Int(lengthText), afterLength + length + 2 <= bytes.count
+            else { return nil }
+            parts.append(String(decoding: bytes[afterLength..<(afterLength + length)], as: UTF8.self))
+            index = afterLength + length + 2
+        }
+        return (parts, index)
     }
 }

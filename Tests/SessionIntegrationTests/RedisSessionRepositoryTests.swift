@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import RedisTestSupport
 import RedisWire
-import SessionCore
+@testable import SessionCore
 import Testing
 
 /// The Redis path of the session store, against the real `redis-server` from `scripts/test.sh`.
@@ -309,6 +309,36 @@ import Testing
         let changed = (0..<after.count).filter { after[$0] != before[$0] }
         #expect(changed.allSatisfy { (SessionRecordCodec.lastSeenOffset..<SessionRecordCodec.lastSeenOffset + 6).contains($0) })
         #expect(!changed.isEmpty)
+    }
+
+    /// A create or rotate whose outcome was lost (timeout, failover) can be sent again: the second
+    /// send answers like the first and changes nothing.
+    @Test func createAndRotateScriptsAreSafeToSendTwice() async throws {
+        let layout = KeyLayout(prefix: self.prefix)
+        let token = SessionToken.generate(for: "twice")
+        let tail = SessionRecordCodec.tail(version: 1, userIDJSON: Array(#""twice""#.utf8), metadataJSON: Array("{}".utf8), dataJSON: Array("{}".utf8))
+        let keys = [RedisArgument(layout.sessionKey(token.handle)), RedisArgument(layout.userIndexKey(userID: "twice"))]
+        let arguments = [
+            RedisArgument(bytes: tail), RedisArgument(60_000), RedisArgument(600_000), RedisArgument(100),
+            RedisArgument(String(token.handle.digest)), RedisArgument(layout.sessionKeyPrefix(token.slotTag)),
+        ]
+        let first = try await self.redis.evaluate(SessionScripts.create, keys: keys, arguments: arguments)
+        let second = try await self.redis.evaluate(SessionScripts.create, keys: keys, arguments: arguments)
+        #expect(first.array?.first == second.array?.first)
+        #expect(try await self.redis.send("ZCARD", keys[1]).int == 1)
+        // A different tail under the same key is a collision, not a resend.
+        var other = arguments
+        other[0] = RedisArgument(bytes: SessionRecordCodec.tail(version: 1, userIDJSON: Array(#""twice""#.utf8), metadataJSON: Array("{}".utf8), dataJSON: Array(#"{"x":1}"#.utf8)))
+        await #expect(throws: RedisServerError.self) { try await self.redis.evaluate(SessionScripts.create, keys: keys, arguments: other) }
+
+        let next = SessionToken.generate(replacing: token)
+        let rotateKeys = [RedisArgument(layout.sessionKey(token.handle)), RedisArgument(layout.sessionKey(next.handle))]
+        let rotateArguments = [RedisArgument(layout.userIndexKeyPrefix(token.slotTag)), RedisArgument(String(token.handle.digest)), RedisArgument(String(next.handle.digest))]
+        let rotated = try await self.redis.evaluate(SessionScripts.rotate, keys: rotateKeys, arguments: rotateArguments)
+        let again = try await self.redis.evaluate(SessionScripts.rotate, keys: rotateKeys, arguments: rotateArguments)
+        #expect(rotated.bytes != nil && rotated.bytes == again.bytes)
+        #expect(try await self.redis.send("ZRANGE", keys[1], "0", "-1").array?.compactMap(\.string) == [String(next.handle.digest)])
+        #expect(try await self.repository().resolve(next) != nil)
     }
 
     @Test func scriptsSurviveAScriptCacheFlush() async throws {

@@ -23,6 +23,7 @@ DOWN_ROUTER_PORT = int(os.environ["DOWN_ROUTER_PORT"])  # router over a Redis th
 DEFAULT_READ_TIMEOUT = 10.0  # the router twin runs with every default
 LOGIN_PORT = int(os.environ["LOGIN_PORT"])  # example login service over the live sessiond
 ORDERS_PORT = int(os.environ["ORDERS_PORT"])  # example orders service over the live sessiond
+CLUSTER_PORT = int(os.environ["CLUSTER_PORT"])  # sessiond over the loopback Redis Cluster
 LOGIN_DOWN_PORT = int(os.environ["LOGIN_DOWN_PORT"])  # example login service whose sessiond has no Redis
 issued_tokens = []
 
@@ -438,6 +439,9 @@ def test_a_create_whose_client_hangs_up_is_still_logged_and_counted():
         while time.monotonic() < deadline and metric(port, count, labels) == before_metric:
             time.sleep(0.1)
         assert metric(port, count, labels) == before_metric + 1, port
+        # The access log is written in batches every few milliseconds.
+        while time.monotonic() < deadline and len(log_lines(path, "http.route=/v1/sessions ")) == before_lines:
+            time.sleep(0.05)
         assert len(log_lines(path, "http.route=/v1/sessions ")) == before_lines + 1, port
         status, payload = request("GET", f"/v1/users/{user}/sessions")
         assert len(json.loads(payload)["sessions"]) == 1, payload
@@ -560,7 +564,43 @@ def test_examples_teach_the_safe_pattern():
     assert json.loads(payload)["error"]["code"] == "logout_failed"
 
 
+def test_sessiond_over_the_cluster():
+    """The whole flow over a 3-primary cluster: users spread over every shard."""
+    users = [f"cluster-user-{i}" for i in range(24)]
+    tokens = {}
+    for user in users:
+        tokens[user] = []
+        for _ in range(2):
+            status, payload = request("POST", "/v1/sessions", json.dumps({"user_id": user, "data": {"u": user}}), port=CLUSTER_PORT)
+            assert status == 201, (status, payload)
+            tokens[user].append(json.loads(payload)["token"])
+    for user in users:
+        status, payload = request("GET", "/v1/session", headers={"X-Session-Token": tokens[user][0]}, port=CLUSTER_PORT)
+        assert status == 200 and json.loads(payload)["user_id"] == user, (status, payload)
+        status, payload = request("POST", "/v1/session/rotate", headers={"X-Session-Token": tokens[user][1]}, port=CLUSTER_PORT)
+        assert status == 200, (status, payload)
+        tokens[user][1] = json.loads(payload)["token"]
+        status, payload = request("GET", f"/v1/users/{user}/sessions", port=CLUSTER_PORT)
+        assert status == 200 and len(json.loads(payload)["sessions"]) == 2, payload
+    # Keys landed on every primary.
+    import subprocess
+    counts = [int(subprocess.run(["redis-cli", "-p", str(port), "dbsize"], capture_output=True, text=True).stdout.strip() or 0)
+              for port in (7100, 7101, 7102, 7103, 7104, 7105)]
+    assert sum(1 for c in counts if c > 0) >= 3, counts
+    for user in users[:12]:
+        status, payload = request("DELETE", f"/v1/users/{user}/sessions", port=CLUSTER_PORT)
+        assert status == 200 and json.loads(payload)["destroyed"] == 2, payload
+        for token in tokens[user]:
+            assert request("GET", "/v1/session", headers={"X-Session-Token": token}, port=CLUSTER_PORT)[0] == 404
+    for user in users[12:]:
+        for token in tokens[user]:
+            status, payload = request("DELETE", "/v1/session", headers={"X-Session-Token": token}, port=CLUSTER_PORT)
+            assert status == 200 and json.loads(payload)["destroyed"] is True, payload
+    assert request("GET", "/readyz", port=CLUSTER_PORT)[0] == 200
+
+
 TESTS = [
+    test_sessiond_over_the_cluster,
     test_examples_teach_the_safe_pattern,
     test_parity_forbidden_scopes_and_redis_down,
     test_parity_http10_and_connection_close,

@@ -56,7 +56,11 @@ enum SessionScripts {
         """
 
     /// KEYS[1] record, KEYS[2] user index. ARGV: tail, idle ms, absolute ms, max per user, digest, record key prefix.
-    /// Returns {now, evicted, 1 if a corrupt index was replaced}.
+    /// Returns {created_at, evicted, 1 if a corrupt index was replaced}.
+    ///
+    /// Safe to send again (after a timeout or a failover left the outcome unknown): the record key is
+    /// a fresh random token's, so finding it already holding this very tail means the first send ran,
+    /// and the answer is that create's.
     static let create = RedisScript(
         prologue + """
 
@@ -65,6 +69,11 @@ enum SessionScripts {
         local repaired = index_repair(KEYS[2]) and 1 or 0
         local header = struct.pack('>BI6I6I6I6', 2, now, now, idle, now + abs)
         if not redis.call('SET', KEYS[1], header .. ARGV[1], 'PX', math.min(idle, abs), 'NX') then
+          local existing = redis.pcall('GET', KEYS[1])
+          if type(existing) == 'string' and #existing > 25 and string.sub(existing, 26) == ARGV[1] then
+            local created = struct.unpack('>I6', existing, 2)
+            return {created, 0, 0}
+          end
           return redis.error_reply('ERR session key collision')
         end
         index_add(KEYS[2], ARGV[5], next_score(KEYS[2]), abs)
@@ -140,12 +149,19 @@ enum SessionScripts {
     /// Returns the record under its new key, nil, or `+CORRUPT`. The new digest joins the index
     /// before the old one leaves, so a user's only session never leaves an empty (deleted) index behind
     /// that a later `ZADD` would recreate without a TTL.
+    ///
+    /// Safe to send again: when the old key is gone and the new one (a fresh random token's) exists,
+    /// the first send ran, and the answer is the new record.
     static let rotate = RedisScript(
         prologue + """
 
         local v, wrong = fetch(KEYS[1])
         if wrong then return {ok='CORRUPT'} end
-        if not v then return false end
+        if not v then
+          local done = redis.pcall('GET', KEYS[2])
+          if type(done) == 'string' and times(done) then return done end
+          return false
+        end
         local last, idle, exp = times(v)
         if not last then return false end
         local index = index_key(ARGV[1], v)

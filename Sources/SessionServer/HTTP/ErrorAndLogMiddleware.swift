@@ -32,6 +32,7 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
             var apiError = Self.apiError(for: error, logger: context.logger)
             var headers: HTTPFields = [:]
             if apiError.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+            if apiError.status == .serviceUnavailable { headers[.retryAfter] = SessionAPIError.retryAfterSeconds }
             if apiError == .notFound, let allowed = self.routeTable.allowedMethods(path: request.uri.path) {
                 // The path exists, the method does not.
                 apiError = .methodNotAllowed

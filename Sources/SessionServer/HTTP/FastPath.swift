@@ -204,6 +204,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         self.state = .idle
         var headers = HTTPHeaders()
         if let eTag = answer.eTag { headers.add(name: "ETag", value: eTag) }
+        if answer.status == .serviceUnavailable { headers.add(name: "Retry-After", value: SessionAPIError.retryAfterSeconds) }
         headers.add(name: "Content-Type", value: JSONResponses.contentType)
         headers.add(name: "Content-Length", value: String(answer.body.count))
         headers.add(name: "Cache-Control", value: "no-store")

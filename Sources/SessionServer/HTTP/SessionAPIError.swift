@@ -27,6 +27,9 @@ public struct SessionAPIError: Error, Sendable, Hashable, CustomStringConvertibl
         self.message = message
     }
 
+    /// `Retry-After` of every 503: the store may be failing over; ask again in a second.
+    static let retryAfterSeconds = "1"
+
     /// The stable machine-readable code of the error body.
     public var codeString: String { self.code.rawValue }
 
