@@ -19,6 +19,8 @@ public final class RedisClient: Sendable {
         case cluster(ClusterRouter)
     }
     let backend: Backend
+    /// With Sentinel: asks the sentinels for the primary and watches `+switch-master`.
+    let sentinel: SentinelResolver?
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     private let commandTimer: Metrics.Timer
@@ -35,9 +37,17 @@ public final class RedisClient: Sendable {
         self.logger = logger
         switch configuration.topology {
         case .cluster(let seeds):
+            self.sentinel = nil
             self.backend = .cluster(ClusterRouter(configuration: configuration, seeds: seeds, eventLoopGroup: eventLoopGroup, logger: logger))
-        case .standalone, .sentinel:
+        case .standalone:
+            self.sentinel = nil
             self.backend = .node(RedisConnectionPool(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger))
+        case .sentinel(let sentinelConfiguration):
+            let resolver = SentinelResolver(sentinel: sentinelConfiguration, base: configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+            let pool = RedisConnectionPool(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger, resolver: resolver)
+            self.sentinel = resolver
+            self.backend = .node(pool)
+            resolver.watch { pool.closeAll() }
         }
         self.commandTimer = Metrics.Timer(label: "redis_command_duration_seconds", preferredDisplayUnit: .seconds)
         self.errorCounter = Counter(label: "redis_command_errors_total")
@@ -199,6 +209,7 @@ public final class RedisClient: Sendable {
 
     /// Closes every connection. Later commands fail with ``RedisClientError/shutDown``.
     public func shutdown() async {
+        self.sentinel?.shutdown()
         switch self.backend {
         case .node(let pool): await pool.shutdown()
         case .cluster(let router): await router.shutdown()

@@ -42,11 +42,21 @@ extension RedisClient {
     /// Returns once the server has confirmed every subscription, so a message published after
     /// this returns is delivered.
     public func subscribe(to channels: [String]) async throws -> RedisSubscription {
+        try await Self.subscribe(configuration: self.configuration, channels: channels, eventLoop: self.eventLoopGroup.next(), logger: self.logger)
+    }
+
+    /// Subscribes to `channels` on a new connection to the server `configuration` names.
+    static func subscribe(
+        configuration: RedisConfiguration,
+        channels: [String],
+        eventLoop: any EventLoop,
+        logger: Logger
+    ) async throws -> RedisSubscription {
         let (stream, continuation) = AsyncStream.makeStream(of: RedisPubSubMessage.self, bufferingPolicy: .bufferingNewest(10_000))
         let connection = try await RedisConnection.connect(
-            configuration: self.configuration,
-            eventLoop: self.eventLoopGroup.next(),
-            logger: self.logger,
+            configuration: configuration,
+            eventLoop: eventLoop,
+            logger: logger,
             onPush: { push in
                 guard case .array(let parts) = push, parts.count == 3,
                     let channel = parts[1].string, case .bulkString(let payload) = parts[2]
@@ -61,7 +71,7 @@ extension RedisClient {
         for channel in channels {
             let reply = try await connection.send(
                 RedisCommand("SUBSCRIBE", RedisArgument(channel)),
-                timeout: self.configuration.timeouts.connect
+                timeout: configuration.timeouts.connect
             ).get()
             if case .error(let error) = reply {
                 connection.close()

@@ -30,12 +30,15 @@ final class RedisConnectionPool: Sendable {
     }
 
     private let configuration: RedisConfiguration
+    /// Where each new connection goes (Sentinel: asked anew on every connect); nil: the configuration's host and port.
+    private let resolver: SentinelResolver?
     private let eventLoops: [any EventLoop]
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
 
-    init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+    init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger, resolver: SentinelResolver? = nil) {
         self.configuration = configuration
+        self.resolver = resolver
         self.eventLoops = Array(eventLoopGroup.makeIterator())
         self.logger = logger
         let size = max(1, configuration.poolSize)
@@ -115,8 +118,28 @@ final class RedisConnectionPool: Sendable {
         state.slots[index] = .connecting(promise.futureResult)
         let configuration = self.configuration
         let logger = self.logger
+        let resolver = self.resolver
         promise.completeWithTask {
-            try await RedisConnection.connect(configuration: configuration, eventLoop: eventLoop, logger: logger)
+            guard let resolver else {
+                return try await RedisConnection.connect(configuration: configuration, eventLoop: eventLoop, logger: logger)
+            }
+            // Sentinel client protocol: ask the sentinels on every connect, then check ROLE.
+            var target = configuration
+            let primary = try await resolver.primary()
+            target.host = primary.host
+            target.port = primary.port
+            let connection = try await RedisConnection.connect(configuration: target, eventLoop: eventLoop, logger: logger)
+            do {
+                let role = try await connection.send(RedisCommand("ROLE"), timeout: configuration.timeouts.connect).get()
+                guard role.array?.first?.string == "master" else {
+                    throw RedisClientError(.unavailable, "\(primary) is not a primary (yet); the sentinels will name the new one")
+                }
+            } catch {
+                connection.close()
+                resolver.forget()
+                throw error
+            }
+            return connection
         }
         promise.futureResult.whenComplete { result in
             self.connectFinished(slot: index, result: result)
@@ -164,6 +187,21 @@ final class RedisConnectionPool: Sendable {
         if case .failure(let error) = result {
             self.logger.debug("redis connect failed", metadata: ["redis.error": "\(error)"])
         }
+    }
+
+    /// Closes every open connection (the primary moved); the next requests open new ones.
+    func closeAll() {
+        let open: [RedisConnection] = self.state.withLockedValue { state in
+            var open: [RedisConnection] = []
+            for index in state.slots.indices {
+                if case .connected(let connection) = state.slots[index] {
+                    open.append(connection)
+                    state.slots[index] = .idle
+                }
+            }
+            return open
+        }
+        for connection in open { connection.close() }
     }
 
     /// Closes every connection; later requests fail with ``RedisClientError/shutDown``.
