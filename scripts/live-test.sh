@@ -33,6 +33,10 @@ cluster_url=${CLUSTER_URL:?CLUSTER_URL is not set: start scripts/redis-lab.sh cl
 .build/debug/sessiond --listen 127.0.0.1:8102 --redis-url "$cluster_url" --api-keys-file .run/live/keys \
   > .run/live/sessiond-cluster.log 2>&1 &
 cluster_pid=$!
+sentinel_url=${SENTINEL_URL:?SENTINEL_URL is not set: start scripts/redis-lab.sh sentinel start, or run scripts/test.sh}
+.build/debug/sessiond --listen 127.0.0.1:8103 --redis-url "$sentinel_url" --api-keys-file .run/live/keys \
+  > .run/live/sessiond-sentinel.log 2>&1 &
+sentinel_pid=$!
 # The example services, against the live sessiond, and a login service whose sessiond has no Redis.
 swift build --product example-login --product example-orders >/dev/null
 SESSIOND_URL=http://127.0.0.1:8097 SESSIOND_API_KEY=$key LOGIN_LISTEN=127.0.0.1:8181 \
@@ -44,17 +48,17 @@ orders_pid=$!
 SESSIOND_URL=http://127.0.0.1:8099 SESSIOND_API_KEY=$key LOGIN_LISTEN=127.0.0.1:8183 \
   .build/debug/example-login > .run/live/login-down.log 2>&1 &
 login_down_pid=$!
-trap 'kill $pid $router_pid $down_pid $down_router_pid $login_pid $orders_pid $login_down_pid $cluster_pid 2>/dev/null || true' EXIT
+trap 'kill $pid $router_pid $down_pid $down_router_pid $login_pid $orders_pid $login_down_pid $cluster_pid $sentinel_pid 2>/dev/null || true' EXIT
 for port in 8181 8182 8183; do
   for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done
 done
 for port in 8099 8100; do
   for _ in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$port/healthz && break; sleep 0.1; done
 done
-for port in 8097 8098 8102; do
+for port in 8097 8098 8102 8103; do
   for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$port/readyz >/dev/null && break; sleep 0.1; done
 done
 SESSIOND_PORT=8097 ROUTER_PORT=8098 SESSIOND_PID=$pid ROUTER_PID=$router_pid API_KEY=$key WRITER_KEY=$writer_key \
   SESSIOND_LOG=$log ROUTER_LOG=.run/live/sessiond-router.log KEYS_FILE=.run/live/keys DOWN_PORT=8099 DOWN_ROUTER_PORT=8100 \
-  LOGIN_PORT=8181 ORDERS_PORT=8182 LOGIN_DOWN_PORT=8183 CLUSTER_PORT=8102 READ_TIMEOUT=2 IDLE_TIMEOUT=3 \
+  LOGIN_PORT=8181 ORDERS_PORT=8182 LOGIN_DOWN_PORT=8183 CLUSTER_PORT=8102 SENTINEL_PORT=8103 READ_TIMEOUT=2 IDLE_TIMEOUT=3 \
   python3 Tests/live/test_live.py

@@ -21,6 +21,8 @@ public final class RedisClient: Sendable {
     let backend: Backend
     /// With Sentinel: asks the sentinels for the primary and watches `+switch-master`.
     let sentinel: SentinelResolver?
+    /// The dedicated connections of writes that wait for replicas.
+    let replicatedWrites = ReplicatedWrites()
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     private let commandTimer: Metrics.Timer
@@ -210,6 +212,7 @@ public final class RedisClient: Sendable {
     /// Closes every connection. Later commands fail with ``RedisClientError/shutDown``.
     public func shutdown() async {
         self.sentinel?.shutdown()
+        await self.replicatedWrites.shutdown()
         switch self.backend {
         case .node(let pool): await pool.shutdown()
         case .cluster(let router): await router.shutdown()
@@ -222,5 +225,22 @@ extension RedisClient: Service {
     public func run() async throws {
         try? await gracefulShutdown()
         await self.shutdown()
+    }
+}
+
+extension RedisClient {
+    /// Runs `script` on its primary and then waits (`WAIT`) until `replicas` replicas acknowledged it
+    /// or `timeout` passed, on a connection per primary that serves only such writes, so the shared
+    /// pipelined connections never block. `replicas: nil` waits for one replica when the primary has
+    /// any and for none on a lone node. The answer says how many acknowledged; the caller decides what
+    /// a shortfall means.
+    public func evaluateReplicated(
+        _ script: RedisScript,
+        keys: [RedisArgument],
+        arguments: [RedisArgument] = [],
+        replicas: Int?,
+        timeout: TimeAmount
+    ) async throws -> ReplicatedReply {
+        try await self.replicatedWrites.send(script, keys: keys, arguments: arguments, replicas: replicas, timeout: timeout, client: self)
     }
 }

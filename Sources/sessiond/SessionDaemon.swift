@@ -21,7 +21,7 @@ struct SessionDaemon: AsyncParsableCommand {
 
     @Option(help: "host:port to listen on [SESSIOND_LISTEN] (default 127.0.0.1:8080)") var listen: String?
     @Option(help: "redis (default) or memory [SESSIOND_STORE]") var store: String?
-    @Option(help: "redis:// or rediss:// URL [SESSIOND_REDIS_URL] (default redis://127.0.0.1:6379)") var redisURL: String?
+    @Option(help: "redis://, rediss://, redis+sentinel://…/<master>, redis+cluster:// URL [SESSIOND_REDIS_URL] (default redis://127.0.0.1:6379)") var redisURL: String?
     @Option(help: "file holding the Redis password, instead of the URL [SESSIOND_REDIS_PASSWORD_FILE]") var redisPasswordFile: String?
     @Option(help: "API keys file: NAME SCOPES SECRET per line; SIGHUP reloads it [SESSIOND_API_KEYS_FILE]") var apiKeysFile: String?
     @Option(help: "trace, debug, info, notice, warning, error, critical [SESSIOND_LOG_LEVEL] (default info)") var logLevel: String?
@@ -37,6 +37,10 @@ struct SessionDaemon: AsyncParsableCommand {
     @Option(help: "Redis command timeout, ms [SESSIOND_REDIS_TIMEOUT_MS] (default 250)") var redisTimeoutMs: Int?
     @Option(help: "Redis connect timeout, ms [SESSIOND_REDIS_CONNECT_TIMEOUT_MS] (default 500)") var redisConnectTimeoutMs: Int?
     @Option(help: "pipelined Redis connections, 0 = one per event loop [SESSIOND_REDIS_POOL_SIZE] (default 0)") var redisPoolSize: Int?
+    @Option(help: "ms a command may wait out a Redis failover before 503 [SESSIOND_REDIS_FAILOVER_BUDGET] (default 5000)") var redisFailoverBudget: Int?
+    @Option(help: "replicas a logout waits for: auto (1 if the primary has any) or 0-16 [SESSIOND_REVOCATION_REPLICAS] (default auto)") var revocationReplicas: String?
+    @Option(help: "ms a logout waits for its replicas [SESSIOND_REVOCATION_TIMEOUT] (default 100)") var revocationTimeout: Int?
+    @Option(help: "strict (503 when replicas did not acknowledge) or best-effort [SESSIOND_REVOCATION_POLICY] (default best-effort)") var revocationPolicy: String?
     @Option(help: "seconds for a request to arrive in full [SESSIOND_REQUEST_READ_TIMEOUT] (default 10)") var requestReadTimeout: Int?
     @Option(help: "seconds before an idle keep-alive connection closes [SESSIOND_IDLE_CONNECTION_TIMEOUT] (default 60)") var idleConnectionTimeout: Int?
     @Option(help: "NIO event-loop threads [SESSIOND_EVENT_LOOPS] (default: one per core)") var eventLoops: Int?
@@ -97,6 +101,16 @@ struct SessionDaemon: AsyncParsableCommand {
             if let v = try number(self.redisTimeoutMs, "SESSIOND_REDIS_TIMEOUT_MS") { configuration.redisCommandTimeoutMilliseconds = v }
             if let v = try number(self.redisConnectTimeoutMs, "SESSIOND_REDIS_CONNECT_TIMEOUT_MS") { configuration.redisConnectTimeoutMilliseconds = v }
             if let v = try number(self.redisPoolSize, "SESSIOND_REDIS_POOL_SIZE") { configuration.redisPoolSize = v }
+            if let v = try number(self.redisFailoverBudget, "SESSIOND_REDIS_FAILOVER_BUDGET") { configuration.redisFailoverBudgetMilliseconds = v }
+            if let text = value(self.revocationReplicas, "SESSIOND_REVOCATION_REPLICAS"), text != "auto" {
+                guard let replicas = Int(text) else { throw ConfigurationFailure("revocation replicas must be auto or a number") }
+                configuration.revocation.replicas = replicas
+            }
+            if let v = try number(self.revocationTimeout, "SESSIOND_REVOCATION_TIMEOUT") { configuration.revocation.timeout = Int64(v) }
+            if let text = value(self.revocationPolicy, "SESSIOND_REVOCATION_POLICY") {
+                guard let mode = RevocationPolicy.Mode(rawValue: text) else { throw ConfigurationFailure("revocation policy must be strict or best-effort") }
+                configuration.revocation.mode = mode
+            }
             if let v = try number(self.requestReadTimeout, "SESSIOND_REQUEST_READ_TIMEOUT") { configuration.limits.requestReadTimeout = v }
             if let v = try number(self.idleConnectionTimeout, "SESSIOND_IDLE_CONNECTION_TIMEOUT") { configuration.limits.idleConnectionTimeout = v }
             if let name = value(self.cookieName, "SESSIOND_COOKIE_NAME") { configuration.cookie.name = name }
@@ -143,10 +157,11 @@ struct SessionDaemon: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        let policy = StorePolicy(
+        var policy = StorePolicy(
             touchInterval: Int64(configuration.lifetimes.touchInterval) * 1000,
             maximumSessionsPerUser: configuration.limits.maximumSessionsPerUser
         )
+        policy.revocation = configuration.revocation
         let repository: any SessionRepository
         var redis: RedisClient? = nil
         switch configuration.store {
@@ -181,6 +196,7 @@ struct SessionDaemon: AsyncParsableCommand {
                 ? Array(MultiThreadedEventLoopGroup.singleton.makeIterator()).count : configuration.redisPoolSize
             redisConfiguration.clientName = "sessiond"
             redisConfiguration.minimumServerVersion = RedisSessionRepository.minimumServerVersion
+            redisConfiguration.failoverBudget = .milliseconds(Int64(configuration.redisFailoverBudgetMilliseconds))
             redisConfiguration.timeouts = .init(
                 connect: .milliseconds(Int64(configuration.redisConnectTimeoutMilliseconds)),
                 command: .milliseconds(Int64(configuration.redisCommandTimeoutMilliseconds))

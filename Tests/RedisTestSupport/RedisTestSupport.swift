@@ -338,3 +338,15 @@ private final class FakeRedisHandler: ChannelInboundHandler, @unchecked Sendable
         return (parts, index)
     }
 }
+
+/// The loopback Sentinel set-up of `scripts/redis-lab.sh sentinel start` (test.sh starts it).
+public enum TestSentinel {
+    public static var url: String {
+        get throws {
+            guard let url = ProcessInfo.processInfo.environment["SESSIOND_TEST_SENTINEL_URL"] else {
+                throw RedisProcessError(message: "SESSIOND_TEST_SENTINEL_URL is not set: start the lab (scripts/redis-lab.sh sentinel start) or run scripts/test.sh")
+            }
+            return url
+        }
+    }
+}

@@ -24,6 +24,7 @@ DEFAULT_READ_TIMEOUT = 10.0  # the router twin runs with every default
 LOGIN_PORT = int(os.environ["LOGIN_PORT"])  # example login service over the live sessiond
 ORDERS_PORT = int(os.environ["ORDERS_PORT"])  # example orders service over the live sessiond
 CLUSTER_PORT = int(os.environ["CLUSTER_PORT"])  # sessiond over the loopback Redis Cluster
+SENTINEL_PORT = int(os.environ["SENTINEL_PORT"])  # sessiond over the loopback Sentinel set-up
 LOGIN_DOWN_PORT = int(os.environ["LOGIN_DOWN_PORT"])  # example login service whose sessiond has no Redis
 issued_tokens = []
 
@@ -566,7 +567,23 @@ def test_examples_teach_the_safe_pattern():
 
 def test_sessiond_over_the_cluster():
     """The whole flow over a 3-primary cluster: users spread over every shard."""
-    users = [f"cluster-user-{i}" for i in range(24)]
+    def spread():
+        # Keys landed on every primary (and their replicas).
+        import subprocess
+        counts = [int(subprocess.run(["redis-cli", "-p", str(port), "dbsize"], capture_output=True, text=True).stdout.strip() or 0)
+                  for port in (7100, 7101, 7102, 7103, 7104, 7105)]
+        assert sum(1 for c in counts if c > 0) >= 3, counts
+    whole_flow(CLUSTER_PORT, "cluster", before_destroying=spread)
+
+
+def test_sessiond_over_sentinel():
+    """The whole flow over the Sentinel set-up's primary."""
+    whole_flow(SENTINEL_PORT, "sentinel")
+
+
+def whole_flow(port, name, before_destroying=lambda: None):
+    CLUSTER_PORT = port
+    users = [f"{name}-user-{i}-{time.monotonic_ns()}" for i in range(24)]
     tokens = {}
     for user in users:
         tokens[user] = []
@@ -582,11 +599,7 @@ def test_sessiond_over_the_cluster():
         tokens[user][1] = json.loads(payload)["token"]
         status, payload = request("GET", f"/v1/users/{user}/sessions", port=CLUSTER_PORT)
         assert status == 200 and len(json.loads(payload)["sessions"]) == 2, payload
-    # Keys landed on every primary.
-    import subprocess
-    counts = [int(subprocess.run(["redis-cli", "-p", str(port), "dbsize"], capture_output=True, text=True).stdout.strip() or 0)
-              for port in (7100, 7101, 7102, 7103, 7104, 7105)]
-    assert sum(1 for c in counts if c > 0) >= 3, counts
+    before_destroying()
     for user in users[:12]:
         status, payload = request("DELETE", f"/v1/users/{user}/sessions", port=CLUSTER_PORT)
         assert status == 200 and json.loads(payload)["destroyed"] == 2, payload
@@ -601,6 +614,7 @@ def test_sessiond_over_the_cluster():
 
 TESTS = [
     test_sessiond_over_the_cluster,
+    test_sessiond_over_sentinel,
     test_examples_teach_the_safe_pattern,
     test_parity_forbidden_scopes_and_redis_down,
     test_parity_http10_and_connection_close,

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import Synchronization
 import NIOCore
 import RedisWire
@@ -142,7 +143,7 @@ public struct RedisSessionRepository: SessionRepository {
         let newToken = SessionToken.generate(replacing: token)
         let newHandle = newToken.handle
         let reply = try await self.run {
-            try await self.redis.evaluate(
+            try await self.revoke(
                 SessionScripts.rotate,
                 keys: [RedisArgument(self.layout.sessionKey(oldHandle)), RedisArgument(self.layout.sessionKey(newHandle))],
                 arguments: [
@@ -159,7 +160,7 @@ public struct RedisSessionRepository: SessionRepository {
     @discardableResult
     public func destroy(handle: SessionHandle) async throws -> Bool {
         let reply = try await self.run {
-            try await self.redis.evaluate(
+            try await self.revoke(
                 SessionScripts.destroy,
                 keys: [RedisArgument(self.layout.sessionKey(handle))],
                 arguments: [RedisArgument(self.layout.userIndexKeyPrefix(handle.slotTag)), RedisArgument(String(handle.digest))]
@@ -199,7 +200,7 @@ public struct RedisSessionRepository: SessionRepository {
         let tag = SlotTag(userID: userID)
         let keep = except.flatMap { $0.slotTag == tag ? String($0.digest) : nil } ?? ""
         let reply = try await self.run {
-            try await self.redis.evaluate(
+            try await self.revoke(
                 SessionScripts.purge,
                 keys: [RedisArgument(self.layout.userIndexKey(userID: userID))],
                 arguments: [RedisArgument(self.layout.sessionKeyPrefix(tag)), RedisArgument(keep)]
@@ -210,6 +211,23 @@ public struct RedisSessionRepository: SessionRepository {
 
     public func ping() async throws {
         try await self.run { try await self.redis.ping() }
+    }
+
+    /// Runs a script that revokes sessions (destroy, purge, rotate) and waits for replicas as the
+    /// revocation policy says; a shortfall is a 503 under `strict`, a metric and a log line otherwise.
+    private func revoke(_ script: RedisScript, keys: [RedisArgument], arguments: [RedisArgument]) async throws -> RESPValue {
+        let policy = self.policy.revocation
+        if policy.replicas == 0 { return try await self.redis.evaluate(script, keys: keys, arguments: arguments) }
+        let result = try await self.redis.evaluateReplicated(
+            script, keys: keys, arguments: arguments, replicas: policy.replicas, timeout: .milliseconds(policy.timeout)
+        )
+        if !result.isReplicated {
+            RevocationShortfall.shared.record(acknowledged: result.acknowledged, required: result.required, logger: self.logger)
+            if policy.mode == .strict {
+                throw SessionStoreError.unavailable("logout acknowledged by \(result.acknowledged) of \(result.required) replicas")
+            }
+        }
+        return result.reply
     }
 
     /// `GET` of a record key; a key of another type answers ``corruptMarker`` like the scripts do.
@@ -296,6 +314,30 @@ final class CorruptRecordLog: Sendable {
         self.seen.withLock { seen in
             if seen.count >= 10_000 { seen.removeAll() }
             return seen.insert(handle).inserted
+        }
+    }
+}
+
+/// Counts logouts that fewer replicas acknowledged than required, and says so in the log at most
+/// once a second (a failover can produce many at once).
+final class RevocationShortfall: Sendable {
+    static let shared = RevocationShortfall()
+    private let counter = Counter(label: "sessiond_revocations_unreplicated_total")
+    private let lastLog = Mutex<Int64>(0)
+
+    func record(acknowledged: Int, required: Int, logger: Logger) {
+        self.counter.increment()
+        let now = WallClock.milliseconds()
+        let due = self.lastLog.withLock { last -> Bool in
+            guard now - last >= 1000 else { return false }
+            last = now
+            return true
+        }
+        if due {
+            logger.warning(
+                "logout not replicated in time",
+                metadata: ["redis.replicas_acknowledged": "\(acknowledged)", "redis.replicas_required": "\(required)"]
+            )
         }
     }
 }

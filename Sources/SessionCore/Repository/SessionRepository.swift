@@ -31,6 +31,33 @@ public struct IssuedSession: Sendable {
     public var evicted: Int
 }
 
+/// How logouts (destroy, purge, rotate) are made durable against a failover: Redis replicates
+/// asynchronously, so a `DEL` acknowledged by a primary that then fails over can be lost and the
+/// revoked session come back. After such a write sessiond can `WAIT` for replicas.
+public struct RevocationPolicy: Sendable {
+    /// What a shortfall means.
+    public enum Mode: String, Sendable, CaseIterable {
+        /// Answer 503 when fewer replicas than required acknowledged (the caller retries; logout is idempotent).
+        case strict
+        /// Answer as usual; count the shortfall in a metric and a log line.
+        case bestEffort = "best-effort"
+    }
+
+    /// Replicas to wait for; nil: one when the primary has replicas, none on a lone node.
+    public var replicas: Int?
+    /// How long to wait for them (ms).
+    public var timeout: Int64
+    /// What a shortfall means.
+    public var mode: Mode
+
+    /// Defaults: one replica when there are any, 100 ms, best effort.
+    public init(replicas: Int? = nil, timeout: Int64 = 100, mode: Mode = .bestEffort) {
+        self.replicas = replicas
+        self.timeout = timeout
+        self.mode = mode
+    }
+}
+
 /// Rules the store applies on its own.
 public struct StorePolicy: Sendable {
     /// A resolve rewrites `last_seen_at` (and slides the TTL) only when the last write is older than this (ms).
@@ -39,6 +66,8 @@ public struct StorePolicy: Sendable {
     public var maximumSessionsPerUser: Int
     /// Stored records larger than this read as corrupt.
     public var maximumRecordBytes: Int
+    /// Durable logout: how destroy, purge and rotate wait for replicas.
+    public var revocation: RevocationPolicy = .init()
 
     /// How long after the last slide a resolve slides again: the touch interval, but at most half the
     /// idle timeout, so that a session used more often than its idle timeout never dies in use.

@@ -1,3 +1,5 @@
+import SessionCore
+
 /// Everything sessiond can be configured with. Defaults match the documented ones; the executable
 /// fills this from flags and environment variables in one place and calls ``validate()``.
 public struct SessionServiceConfiguration: Sendable {
@@ -72,6 +74,10 @@ public struct SessionServiceConfiguration: Sendable {
     public var redisCommandTimeoutMilliseconds: Int = 250
     /// Redis connect timeout in milliseconds.
     public var redisConnectTimeoutMilliseconds: Int = 500
+    /// How long a Redis command may keep waiting out a failover before the request answers 503 (ms).
+    public var redisFailoverBudgetMilliseconds: Int = 5000
+    /// Durable logout: replicas to wait for after destroy, purge and rotate.
+    public var revocation = RevocationPolicy()
     /// Pipelined Redis connections; 0 means one per event loop, so that a request's Redis round trip
     /// stays on its connection's thread (docs/architecture.md).
     public var redisPoolSize: Int = 0
@@ -113,6 +119,9 @@ public struct SessionServiceConfiguration: Sendable {
         try require(limits.requestReadTimeout >= 1 && limits.idleConnectionTimeout >= 1, "connection timeouts must be at least 1 second")
         try require(self.redisCommandTimeoutMilliseconds >= 1 && self.redisConnectTimeoutMilliseconds >= 1, "Redis timeouts must be positive")
         try require((0...64).contains(self.redisPoolSize), "Redis pool size must be 0 (one per event loop) to 64")
+        try require(self.redisFailoverBudgetMilliseconds >= 0, "the Redis failover budget must not be negative")
+        try require((self.revocation.replicas ?? 0) >= 0 && (self.revocation.replicas ?? 0) <= 16, "revocation replicas must be auto or 0–16")
+        try require(self.revocation.timeout >= 1 && self.revocation.timeout <= 10_000, "revocation timeout must be 1–10000 ms")
         let name = self.cookie.name
         let tokenCharacters = name.utf8.allSatisfy { byte in
             byte > 0x20 && byte < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains(byte)

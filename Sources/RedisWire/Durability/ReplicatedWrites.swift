@@ -1,0 +1,125 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// What a write that waited for its replicas learned.
+public struct ReplicatedReply: Sendable {
+    /// The write's own reply.
+    public let reply: RESPValue
+    /// Replicas that acknowledged the write (`WAIT`'s answer) before the timeout.
+    public let acknowledged: Int
+    /// Replicas the write waited for.
+    public let required: Int
+
+    /// Whether enough replicas acknowledged.
+    public var isReplicated: Bool { self.acknowledged >= self.required }
+}
+
+/// One connection per primary for writes that must survive a failover: the script runs there and
+/// is followed by `WAIT n timeout` on the same connection (`WAIT` counts the writes of its own
+/// connection). The shared pipelined connections never carry a `WAIT`, so they never block.
+final class ReplicatedWrites: Sendable {
+    private struct Dedicated {
+        let connection: RedisConnection
+        /// Replicas the primary had when the connection was opened (`ROLE`).
+        let replicas: Int
+    }
+
+    private let connections = NIOLockedValueBox<[String: Dedicated]>([:])
+
+    init() {}
+
+    func send(
+        _ script: RedisScript,
+        keys: [RedisArgument],
+        arguments: [RedisArgument],
+        replicas: Int?,
+        timeout: TimeAmount,
+        client: RedisClient
+    ) async throws -> ReplicatedReply {
+        let tail = [RedisArgument(keys.count)] + keys + arguments
+        let evalsha = RedisCommand("EVALSHA", [RedisArgument(script.sha1)] + tail)
+        let (name, configuration) = try await self.target(for: evalsha, client: client)
+        let dedicated = try await self.connection(name: name, configuration: configuration, client: client)
+        let commandTimeout = client.configuration.timeouts.command
+        var reply = try await dedicated.connection.send(evalsha, timeout: commandTimeout).get()
+        if case .error(let error) = reply, error.kind == .noScript {
+            reply = try await dedicated.connection.send(RedisCommand("EVAL", [RedisArgument(script.source)] + tail), timeout: commandTimeout).get()
+        }
+        if case .error(let error) = reply {
+            switch error.kind {
+            case .moved, .ask, .readOnly, .clusterUnavailable, .loading:
+                // The primary moved: forget this connection and let the routed path follow (no WAIT
+                // there: the answer says nothing was confirmed).
+                self.drop(name)
+                let routed = try await client.evaluate(script, keys: keys, arguments: arguments)
+                return ReplicatedReply(reply: routed, acknowledged: 0, required: max(1, replicas ?? 1))
+            default:
+                throw error
+            }
+        }
+        let required = replicas ?? min(1, dedicated.replicas)
+        guard required > 0 else { return ReplicatedReply(reply: reply, acknowledged: 0, required: 0) }
+        let waitMilliseconds = max(1, timeout.nanoseconds / 1_000_000)
+        let acknowledged = try await dedicated.connection.send(
+            RedisCommand("WAIT", RedisArgument(required), RedisArgument(Int(waitMilliseconds))),
+            timeout: timeout + commandTimeout
+        ).get()
+        return ReplicatedReply(reply: reply, acknowledged: acknowledged.int ?? 0, required: required)
+    }
+
+    /// The primary a command goes to: its name for the connection table and how to connect to it.
+    private func target(for command: RedisCommand, client: RedisClient) async throws -> (String, RedisConfiguration) {
+        var configuration = client.configuration
+        configuration.topology = .standalone
+        switch client.backend {
+        case .cluster(let router):
+            let topology = try await router.topology()
+            guard let slot = command.slot, let owner = topology.owner(of: slot) else {
+                throw RedisClientError(.unavailable, "no healthy primary for a replicated write")
+            }
+            configuration.host = owner.host
+            configuration.port = owner.port
+            configuration.database = 0
+        case .node:
+            if let sentinel = client.sentinel {
+                let primary = try await sentinel.primary()
+                configuration.host = primary.host
+                configuration.port = primary.port
+            }
+        }
+        return ("\(configuration.host):\(configuration.port)", configuration)
+    }
+
+    private func connection(name: String, configuration: RedisConfiguration, client: RedisClient) async throws -> Dedicated {
+        if let existing = self.connections.withLockedValue({ $0[name] }), existing.connection.isActive { return existing }
+        let connection = try await RedisConnection.connect(configuration: configuration, eventLoop: client.eventLoopGroup.next(), logger: client.logger)
+        let role = try await connection.send(RedisCommand("ROLE"), timeout: configuration.timeouts.connect).get()
+        guard let parts = role.array, parts.first?.string == "master" else {
+            connection.close()
+            throw RedisClientError(.unavailable, "\(name) is not a primary")
+        }
+        let replicas = parts.count > 2 ? parts[2].array?.count ?? 0 : 0
+        let fresh = Dedicated(connection: connection, replicas: replicas)
+        // Two callers may have connected at once: the first one stored wins, the other is closed.
+        let chosen = self.connections.withLockedValue { connections -> Dedicated in
+            if let existing = connections[name], existing.connection.isActive { return existing }
+            connections[name] = fresh
+            return fresh
+        }
+        if chosen.connection !== connection { connection.close() }
+        return chosen
+    }
+
+    private func drop(_ name: String) {
+        self.connections.withLockedValue { $0.removeValue(forKey: name) }?.connection.close()
+    }
+
+    func shutdown() async {
+        let all = self.connections.withLockedValue { connections -> [Dedicated] in
+            defer { connections = [:] }
+            return Array(connections.values)
+        }
+        for dedicated in all { await dedicated.connection.closeAndWait() }
+    }
+}
