@@ -22,7 +22,9 @@ wait_for() { # description, command…: retries for 20 s
 node() { # port dir extra-args…
   local port=$1 dir=$2; shift 2
   mkdir -p "$dir"
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+  # repl-diskless-sync-delay 0: a new primary starts a replica's sync at once instead of waiting 5 s for
+  # more replicas (Redis 7's default); with min-replicas-to-write that wait would block writes after a failover.
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --repl-diskless-sync-delay 0 \
     --dir "$PWD/$dir" --pidfile "$PWD/$dir/redis.pid" --logfile "$PWD/$dir/redis.log" \
     --enable-debug-command local "$@"
   wait_for "redis on $port" redis-cli -p "$port" ping
@@ -78,9 +80,13 @@ case "$what/$action" in
     echo "cluster up: redis+cluster://127.0.0.1:7100,127.0.0.1:7101,127.0.0.1:7102" ;;
   sentinel/start)
     stop_all
-    node 6480 "$lab/6480"
-    node 6481 "$lab/6481" --replicaof 127.0.0.1 6480
-    node 6482 "$lab/6482" --replicaof 127.0.0.1 6480
+    # min-replicas-to-write 1: a primary cut off from its replicas (a stale one after a failover)
+    # refuses writes about a second later instead of acknowledging logouts that the failover then loses.
+    for port in 6480 6481 6482; do
+      extra=(--min-replicas-to-write 1 --min-replicas-max-lag 1)
+      [ $port = 6480 ] || extra+=(--replicaof 127.0.0.1 6480)
+      node $port "$lab/$port" "${extra[@]}"
+    done
     for port in 26480 26481 26482; do
       dir="$lab/s$port"; mkdir -p "$dir"
       cat > "$dir/sentinel.conf" <<CONF

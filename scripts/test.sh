@@ -23,4 +23,7 @@ SESSIOND_TEST_REDIS_URL=$SESSIOND_TEST_CLUSTER_URL swift test --skip-build --fil
 SESSIOND_TEST_REDIS_URL=$SESSIOND_TEST_SENTINEL_URL swift test --skip-build --filter 'RedisSessionRepositoryTests|KeyLifetimeTests'
 REDIS_URL=$SESSIOND_TEST_REDIS_URL CLUSTER_URL=$SESSIOND_TEST_CLUSTER_URL SENTINEL_URL=$SESSIOND_TEST_SENTINEL_URL scripts/live-test.sh
 REDIS_URL=$SESSIOND_TEST_REDIS_URL scripts/contract-test.sh
+# Failover drills under load (they start labs of their own, so the test labs stop first).
+scripts/redis-lab.sh cluster stop; scripts/redis-lab.sh sentinel stop
+scripts/drills.sh ci
 scripts/check-compose.sh

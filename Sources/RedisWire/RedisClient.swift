@@ -49,7 +49,11 @@ public final class RedisClient: Sendable {
             let pool = RedisConnectionPool(configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger, resolver: resolver)
             self.sentinel = resolver
             self.backend = .node(pool)
-            resolver.watch { pool.closeAll() }
+            let replicated = self.replicatedWrites
+            resolver.watch {
+                pool.closeAll()
+                replicated.dropAll()
+            }
         }
         self.commandTimer = Metrics.Timer(label: "redis_command_duration_seconds", preferredDisplayUnit: .seconds)
         self.errorCounter = Counter(label: "redis_command_errors_total")
@@ -175,10 +179,16 @@ public final class RedisClient: Sendable {
                 self.errorCounter.increment()
                 throw error
             }
-            if case .error(let serverError) = reply, serverError.kind == .readOnly {
-                // Not executed. The address now points at a replica: drop this connection and retry on
-                // a new one (a new connect resolves the name again) until the failover budget is spent.
-                connection.close()
+            if case .error(let serverError) = reply, serverError.kind == .readOnly || serverError.kind == .noReplicas {
+                // Not executed. READONLY: the address now points at a replica, so every connection to it
+                // reads from a replica: drop them all and retry on a new one (a new connect resolves the
+                // name again). NOREPLICAS: a primary without its replicas yet (just promoted) or any more
+                // (stale): wait and retry. Both until the failover budget is spent.
+                if serverError.kind == .readOnly {
+                    connection.close()
+                    pool.closeAll()
+                    self.replicatedWrites.dropAll()
+                }
                 let until = readOnlyUntil ?? (start + self.configuration.failoverBudget)
                 readOnlyUntil = until
                 if NIODeadline.now() + .milliseconds(50) < until {

@@ -144,7 +144,7 @@ final class ClusterRouter: Sendable {
                     asking = destination
                 }
                 continue
-            case .clusterUnavailable, .loading, .readOnly:
+            case .clusterUnavailable, .loading, .readOnly, .noReplicas:
                 if error.kind == .readOnly { connection.close() }
                 if error.kind != .loading { self.requestRefresh() }
                 lastError = error

@@ -37,6 +37,23 @@ final class ReplicatedWrites: Sendable {
         timeout: TimeAmount,
         client: RedisClient
     ) async throws -> ReplicatedReply {
+        do {
+            return try await self.attempt(script, keys: keys, arguments: arguments, replicas: replicas, timeout: timeout, client: client)
+        } catch let error as RedisClientError where error.code == .unavailable || error.code == .connectionClosed {
+            // The primary moved under us (a failover, a stale map): learn where it is now, once.
+            if case .cluster(let router) = client.backend { await router.refreshNow() }
+            return try await self.attempt(script, keys: keys, arguments: arguments, replicas: replicas, timeout: timeout, client: client)
+        }
+    }
+
+    private func attempt(
+        _ script: RedisScript,
+        keys: [RedisArgument],
+        arguments: [RedisArgument],
+        replicas: Int?,
+        timeout: TimeAmount,
+        client: RedisClient
+    ) async throws -> ReplicatedReply {
         let tail = [RedisArgument(keys.count)] + keys + arguments
         let evalsha = RedisCommand("EVALSHA", [RedisArgument(script.sha1)] + tail)
         let (name, configuration) = try await self.target(for: evalsha, client: client)
@@ -48,7 +65,7 @@ final class ReplicatedWrites: Sendable {
         }
         if case .error(let error) = reply {
             switch error.kind {
-            case .moved, .ask, .readOnly, .clusterUnavailable, .loading:
+            case .moved, .ask, .readOnly, .clusterUnavailable, .loading, .noReplicas:
                 // The primary moved: forget this connection and let the routed path follow (no WAIT
                 // there: the answer says nothing was confirmed).
                 self.drop(name)
@@ -109,6 +126,15 @@ final class ReplicatedWrites: Sendable {
         }
         if chosen.connection !== connection { connection.close() }
         return chosen
+    }
+
+    /// Closes every dedicated connection (the primary moved).
+    func dropAll() {
+        let all = self.connections.withLockedValue { connections -> [Dedicated] in
+            defer { connections = [:] }
+            return Array(connections.values)
+        }
+        for dedicated in all { dedicated.connection.close() }
     }
 
     private func drop(_ name: String) {

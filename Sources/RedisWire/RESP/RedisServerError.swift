@@ -28,6 +28,9 @@ public struct RedisServerError: Error, Sendable, Hashable, CustomStringConvertib
         case clusterUnavailable
         /// `-OOM`: the server is out of memory under its `maxmemory` policy.
         case outOfMemory
+        /// `-NOREPLICAS`: a primary configured with `min-replicas-to-write` lost its replicas (for
+        /// example a stale primary after a failover); the write did not run.
+        case noReplicas
         /// Any other prefix.
         case other(String)
     }
@@ -55,6 +58,7 @@ public struct RedisServerError: Error, Sendable, Hashable, CustomStringConvertib
         case "BUSY": self.kind = .busy
         case "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN": self.kind = .clusterUnavailable
         case "OOM": self.kind = .outOfMemory
+        case "NOREPLICAS": self.kind = .noReplicas
         default: self.kind = .other(String(prefix))
         }
     }

@@ -46,9 +46,13 @@ final class SentinelResolver: Sendable {
         return configuration
     }
 
-    /// The primary's address, from the first sentinel that knows it.
+    /// The primary's address as the sentinels with the newest view report it: every sentinel that
+    /// answers is asked (`SENTINEL MASTER`), and the answer with the highest `config-epoch` wins. Right
+    /// after a failover some sentinels still name the old primary, which keeps calling itself master
+    /// for a while (so its `ROLE` alone cannot tell); the epoch can.
     func primary() async throws -> RedisEndpoint {
         let order = self.state.withLockedValue { $0.order }
+        var best: (epoch: Int, endpoint: RedisEndpoint)? = nil
         var lastError: any Error = RedisClientError(.unavailable, "no sentinel answered for master \(self.sentinel.masterName)")
         for endpoint in order {
             do {
@@ -57,25 +61,28 @@ final class SentinelResolver: Sendable {
                 )
                 defer { connection.close() }
                 let reply = try await connection.send(
-                    RedisCommand("SENTINEL", "get-master-addr-by-name", RedisArgument(self.sentinel.masterName)),
+                    RedisCommand("SENTINEL", "MASTER", RedisArgument(self.sentinel.masterName)),
                     timeout: self.base.timeouts.connect
                 ).get()
-                guard let parts = reply.array, parts.count == 2, let host = parts[0].string, let port = parts[1].int else {
+                guard let fields = reply.array, fields.count % 2 == 0 else {
                     lastError = RedisClientError(.unavailable, "sentinel \(endpoint) does not know master \(self.sentinel.masterName)")
                     continue
                 }
-                self.state.withLockedValue { state in
-                    if let index = state.order.firstIndex(of: endpoint), index > 0 {
-                        state.order.remove(at: index)
-                        state.order.insert(endpoint, at: 0)
-                    }
+                var map: [String: String] = [:]
+                var index = 0
+                while index + 1 < fields.count {
+                    if let key = fields[index].string, let value = fields[index + 1].string { map[key] = value }
+                    index += 2
                 }
-                return RedisEndpoint(host: host, port: port)
+                guard let host = map["ip"], let port = map["port"].flatMap({ Int($0) }) else { continue }
+                let epoch = map["config-epoch"].flatMap { Int($0) } ?? 0
+                if best == nil || epoch > best!.epoch { best = (epoch, RedisEndpoint(host: host, port: port)) }
             } catch {
                 lastError = error
             }
         }
-        throw lastError
+        guard let best else { throw lastError }
+        return best.endpoint
     }
 
     /// Called when a connection to the named address turned out not to be a primary.
@@ -94,8 +101,10 @@ final class SentinelResolver: Sendable {
                             eventLoop: self.eventLoopGroup.next(), logger: self.logger
                         )
                         failures = 0
+                        self.logger.debug("redis sentinel: watching +switch-master", metadata: ["redis.sentinel": "\(endpoint)"])
                         await withTaskCancellationHandler {
                             for await message in subscription {
+                                self.logger.debug("redis sentinel: message", metadata: ["redis.channel": "\(message.channel)"])
                                 let fields = String(buffer: message.payload).split(separator: " ")
                                 if fields.first.map(String.init) == self.sentinel.masterName {
                                     self.logger.notice("redis sentinel: primary switched", metadata: ["redis.primary": "\(fields.dropFirst(3).joined(separator: ":"))"])
@@ -106,6 +115,7 @@ final class SentinelResolver: Sendable {
                             Task { await subscription.close() }
                         }
                     } catch {
+                        self.logger.debug("redis sentinel: cannot watch", metadata: ["redis.sentinel": "\(endpoint)", "redis.error": "\(error)"])
                         failures += 1
                     }
                 }

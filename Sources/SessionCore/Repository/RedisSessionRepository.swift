@@ -121,7 +121,7 @@ public struct RedisSessionRepository: SessionRepository {
                 metadataJSON: session.metadataJSON,
                 dataJSON: dataJSON
             )
-            let reply = try await self.run {
+            let reply = try await self.run(resend: false) {
                 try await self.redis.evaluate(
                     SessionScripts.update,
                     keys: [key],
@@ -280,9 +280,24 @@ public struct RedisSessionRepository: SessionRepository {
 
     /// Maps Redis client failures to ``SessionStoreError/unavailable(_:)``; server errors too,
     /// except that they keep their message for logs (it never contains keys or values).
-    private func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    ///
+    /// A command whose connection closed before its reply (a primary that failed over or was demoted
+    /// closes its clients) is sent once more: every script is safe to resend (creates and rotates
+    /// recognise their own earlier run; destroy and purge are idempotent), except the update's
+    /// compare-and-set, whose caller passes `resend: false`.
+    private func run<T: Sendable>(resend: Bool = true, _ body: () async throws -> T) async throws -> T {
         do {
-            return try await body()
+            var attempt = 0
+            while true {
+                do {
+                    return try await body()
+                } catch let error as RedisClientError where resend && error.code == .connectionClosed && attempt < 3 {
+                    attempt += 1
+                    try await Task.sleep(nanoseconds: UInt64(attempt) * 20_000_000)
+                }
+            }
+        } catch let error as SessionStoreError {
+            throw error
         } catch let error as RedisClientError {
             throw SessionStoreError.unavailable(error.description)
         } catch let error as RedisServerError {
