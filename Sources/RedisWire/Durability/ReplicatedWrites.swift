@@ -37,12 +37,24 @@ final class ReplicatedWrites: Sendable {
         timeout: TimeAmount,
         client: RedisClient
     ) async throws -> ReplicatedReply {
-        do {
-            return try await self.attempt(script, keys: keys, arguments: arguments, replicas: replicas, timeout: timeout, client: client)
-        } catch let error as RedisClientError where error.code == .unavailable || error.code == .connectionClosed {
-            // The primary moved under us (a failover, a stale map): learn where it is now, once.
-            if case .cluster(let router) = client.backend { await router.refreshNow() }
-            return try await self.attempt(script, keys: keys, arguments: arguments, replicas: replicas, timeout: timeout, client: client)
+        // The primary can move under us (a failover, a stale map): learn where it is now and try again,
+        // within the failover budget; past it, the routed path (which follows redirects) runs the script
+        // and the answer says nothing was confirmed by replicas.
+        let deadline = NIODeadline.now() + client.configuration.failoverBudget
+        var attempt = 0
+        while true {
+            do {
+                return try await self.attempt(script, keys: keys, arguments: arguments, replicas: replicas, timeout: timeout, client: client)
+            } catch let error as RedisClientError where error.code == .unavailable || error.code == .connectionClosed {
+                attempt += 1
+                let pause = TimeAmount.milliseconds(Int64(min(10 << min(attempt, 4), 150)))
+                guard NIODeadline.now() + pause < deadline else {
+                    let routed = try await client.evaluate(script, keys: keys, arguments: arguments)
+                    return ReplicatedReply(reply: routed, acknowledged: 0, required: max(1, replicas ?? 1))
+                }
+                try await Task.sleep(nanoseconds: UInt64(pause.nanoseconds))
+                if case .cluster(let router) = client.backend { await router.refreshNow() }
+            }
         }
     }
 
