@@ -150,6 +150,7 @@ let package = Package(
             name: "RedisWireTests",
             dependencies: [
                 "RedisWire",
+                "RedisTestSupport",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -81,13 +81,9 @@ struct ResolveResponseParser {
                     self.state = .chunkSize(head, scanned: 0)
                 }
             case .body(let head, let remaining):
-                let take = min(remaining, self.buffer.readableBytes)
-                if take > 0 {
-                    var slice = self.buffer.readSlice(length: take)!
-                    self.body.writeBuffer(&slice)
-                }
-                guard remaining - take == 0 else {
-                    self.state = .body(head, remaining: remaining - take)
+                let left = self.takeBody(remaining)
+                guard left == 0 else {
+                    self.state = .body(head, remaining: left)
                     return nil
                 }
                 return try self.finish(head)
@@ -110,13 +106,9 @@ struct ResolveResponseParser {
                 self.buffer.moveReaderIndex(forwardBy: lineLength)
                 self.state = size == 0 ? .trailers(head, bytes: 0, scanned: 0) : .chunkData(head, remaining: size)
             case .chunkData(let head, let remaining):
-                let take = min(remaining, self.buffer.readableBytes)
-                if take > 0 {
-                    var slice = self.buffer.readSlice(length: take)!
-                    self.body.writeBuffer(&slice)
-                }
-                guard remaining - take == 0 else {
-                    self.state = .chunkData(head, remaining: remaining - take)
+                let left = self.takeBody(remaining)
+                guard left == 0 else {
+                    self.state = .chunkData(head, remaining: left)
                     return nil
                 }
                 self.state = .chunkEnd(head)
@@ -138,6 +130,16 @@ struct ResolveResponseParser {
                 self.state = .trailers(head, bytes: bytes + lineLength, scanned: 0)
             }
         }
+    }
+
+    /// Moves up to `remaining` received bytes into the body; how many are still to come.
+    private mutating func takeBody(_ remaining: Int) -> Int {
+        let take = min(remaining, self.buffer.readableBytes)
+        if take > 0 {
+            var slice = self.buffer.readSlice(length: take)!
+            self.body.writeBuffer(&slice)
+        }
+        return remaining - take
     }
 
     /// The complete response; the parser is ready for the next one.

@@ -254,16 +254,29 @@ public struct RecordingLogHandler: LogHandler {
     }
 }
 
-/// The loopback Redis Cluster of `scripts/redis-lab.sh cluster start` (test.sh starts it). Tests
-/// that need it fail, never skip, when it is not there.
+/// The URL in environment variable `name`; a test that needs it fails, never skips, without it.
+func labURL(_ name: String, lab: String) throws -> String {
+    guard let url = ProcessInfo.processInfo.environment[name] else {
+        throw RedisProcessError(message: "\(name) is not set: start the lab (scripts/redis-lab.sh \(lab) start) or run scripts/test.sh")
+    }
+    return url
+}
+
+/// The loopback Redis Cluster of `scripts/redis-lab.sh cluster start` (test.sh starts it).
 public enum TestCluster {
-    public static var url: String {
-        get throws {
-            guard let url = ProcessInfo.processInfo.environment["SESSIOND_TEST_CLUSTER_URL"] else {
-                throw RedisProcessError(message: "SESSIOND_TEST_CLUSTER_URL is not set: start the lab cluster (scripts/redis-lab.sh cluster start) or run scripts/test.sh")
-            }
-            return url
-        }
+    public static var url: String { get throws { try labURL("SESSIOND_TEST_CLUSTER_URL", lab: "cluster") } }
+}
+
+/// A small seeded generator, so random test sequences replay exactly.
+public struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    public init(seed: UInt64) { self.state = seed }
+    public mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
 
@@ -341,12 +354,5 @@ private final class FakeRedisHandler: ChannelInboundHandler, @unchecked Sendable
 
 /// The loopback Sentinel set-up of `scripts/redis-lab.sh sentinel start` (test.sh starts it).
 public enum TestSentinel {
-    public static var url: String {
-        get throws {
-            guard let url = ProcessInfo.processInfo.environment["SESSIOND_TEST_SENTINEL_URL"] else {
-                throw RedisProcessError(message: "SESSIOND_TEST_SENTINEL_URL is not set: start the lab (scripts/redis-lab.sh sentinel start) or run scripts/test.sh")
-            }
-            return url
-        }
-    }
+    public static var url: String { get throws { try labURL("SESSIOND_TEST_SENTINEL_URL", lab: "sentinel") } }
 }

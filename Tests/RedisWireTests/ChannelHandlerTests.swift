@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import RedisTestSupport
 import Testing
 
 @testable import RedisWire
@@ -106,7 +107,7 @@ final class PushBox: @unchecked Sendable {
         let handler = RedisChannelHandler(deadAfter: .seconds(10))
         let channel = EmbeddedChannel(handler: handler)
         try channel.connect(to: .init(ipAddress: "127.0.0.1", port: 6379)).wait()
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let start = channel.embeddedEventLoop.now
         var futures: [(index: Int, timesOut: Bool, future: EventLoopFuture<RESPValue>)] = []
         for index in 0..<300 {
@@ -161,17 +162,5 @@ final class PushBox: @unchecked Sendable {
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))
         #expect(throws: RedisClientError.self) { try second.futureResult.wait() }
         #expect(!channel.isActive)
-    }
-}
-
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { self.state = seed }
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
