@@ -2,7 +2,7 @@
 # Failover drills on loopback: sessiond under ~50 concurrent callers (resolve, create, destroy, purge)
 # while Redis fails over; each drill starts a fresh lab (scripts/redis-lab.sh) and a fresh sessiond.
 #   scripts/drills.sh ci     CLUSTER FAILOVER and SENTINEL FAILOVER (scripts/test.sh runs these)
-#   scripts/drills.sh fast   also kill -9 of a cluster primary
+#   scripts/drills.sh fast   also kill -9 of a cluster primary and a resharding under load
 #   scripts/drills.sh all    also kill -9 of the Sentinel primary, kill -STOP/-CONT, and destroy-then-failover
 #                            (20 rounds, strict and best-effort)
 # Prints a Markdown table (results go in docs/drills.md) and fails when a drill misses its pass mark.
@@ -48,6 +48,7 @@ case "$set_name" in
   fast|all)
     drill cluster "$cluster_url" cluster-failover
     drill cluster "$cluster_url" cluster-kill
+    drill cluster "$cluster_url" reshard
     drill sentinel "$sentinel_url" sentinel-failover "${sentinel_flags[@]}"
     if [ "$set_name" = all ]; then
       drill sentinel "$sentinel_url" sentinel-kill "${sentinel_flags[@]}"

@@ -66,6 +66,7 @@ class Load:
         self.wrong, self.errors, self.unavailable, self.requests = [], [], 0, 0
         self.create_ok = []  # (time, user)
         self.errors_by_user = {}
+        self.final = {}  # user → the tokens it still holds (acknowledged creates, not logged out)
         self.threads = [threading.Thread(target=self.caller, args=(i,), daemon=True) for i in range(CALLERS)]
 
     def request(self, conn, method, path, body=None, token=None):
@@ -100,13 +101,16 @@ class Load:
                         live.append(json.loads(body)["token"])
                         with self.lock:
                             self.create_ok.append((time.monotonic(), user))
-                elif action < 0.8:
+                elif action < 0.75:
                     token = rng.choice(live)
                     status, body = self.request(conn, "GET", "/v1/session", token=token)
                     self.note(user, status, "resolve")
                     if status == 200 and json.loads(body)["user_id"] != user:
                         with self.lock:
                             self.wrong.append(("foreign session", user))
+                elif action < 0.85:
+                    status, body = self.request(conn, "GET", f"/v1/users/{user}/sessions")
+                    self.note(user, status, "list")
                 elif action < 0.93:
                     token = live.pop(rng.randrange(len(live)))
                     status, _ = self.request(conn, "DELETE", "/v1/session", token=token)
@@ -131,7 +135,8 @@ class Load:
                     self.errors.append((time.monotonic(), user, "connection", str(error)))
                 conn.close()
                 conn = http.client.HTTPConnection(HOST, self.port, timeout=10)
-        self.users = getattr(self, "users", []) + [user]
+        with self.lock:
+            self.final[user] = list(live)
 
     def start(self):
         for thread in self.threads:
@@ -297,6 +302,46 @@ def restart_sentinel_node(port):
         time.sleep(0.1)
 
 
+def handle_of(token):
+    digest = base64.urlsafe_b64encode(hashlib.sha256(token.encode()).digest()).decode()
+    return token[:4] + digest[:32]
+
+
+def drill_reshard(port):
+    """Move 2,000 slots from one primary to another (`redis-cli --cluster reshard`) under load: every
+    acknowledged create must still be listed, and no index entry may point at nothing."""
+    ids = {}
+    for line in redis_cli(7100, "cluster", "nodes").split("\n"):
+        fields = line.split()
+        if "master" in fields[2] and "fail" not in fields[2]:
+            ids[int(fields[1].split(":")[1].split("@")[0])] = fields[0]
+    source, target = ids[cluster_owners()[0][2]], next(i for p, i in ids.items() if p != cluster_owners()[0][2])
+    def fault():
+        subprocess.run(["redis-cli", "--cluster", "reshard", "127.0.0.1:7100", "--cluster-from", source, "--cluster-to", target,
+                        "--cluster-slots", "2000", "--cluster-yes"], capture_output=True, text=True, check=True)
+    load, at, _ = run("reshard", port, fault, settle=2.0)
+    missing = 0
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    for user, tokens in load.final.items():
+        conn.request("GET", f"/v1/users/{user}/sessions", None, {"Authorization": f"Bearer {KEY}"})
+        r = conn.getresponse(); listed = {s["handle"] for s in json.loads(r.read())["sessions"]}
+        missing += sum(1 for t in tokens if handle_of(t) not in listed)
+    dangling = 0
+    for node in (7100, 7101, 7102, 7103, 7104, 7105):
+        if "role:master" not in redis_cli(node, "info", "replication"):
+            continue
+        for index in filter(None, redis_cli(node, "--scan", "--pattern", "sessiond:{*}:u:*").split("\n")):
+            prefix = index.split("}:u:")[0] + "}:s:"
+            for member in filter(None, redis_cli(node, "zrange", index, "0", "-1").split("\n")):
+                if redis_cli(node, "exists", prefix + member) != "1":
+                    dangling += 1
+    passed = missing == 0 and dangling == 0 and not load.wrong and not load.errors
+    return dict(drill="resharding 2,000 slots (`redis-cli --cluster reshard`) during creates, lists and purges", wrong=len(load.wrong),
+                errors=len(load.errors), unavailable=load.unavailable, outage=load.longest_gap_after(at), requests=load.requests,
+                passed=passed, mark="every acknowledged create listed, no index entry pointing at nothing",
+                extra=f"{missing} acknowledged sessions missing from lists, {dangling} dangling index entries")
+
+
 def row(result):
     extra = f"; {result['extra']}" if result.get("extra") else ""
     return (f"| {result['drill']} | {result['requests']:,} | {result['wrong']} | {result['errors']} | {result['unavailable']} | "
@@ -317,7 +362,7 @@ if __name__ == "__main__":
         sys.exit(0 if passed else 1)
     result = {"cluster-failover": drill_cluster_failover, "cluster-kill": drill_cluster_kill,
               "sentinel-failover": drill_sentinel_failover, "sentinel-kill": drill_sentinel_kill,
-              "stop-cont": drill_stop_cont}[drill](port)
+              "stop-cont": drill_stop_cont, "reshard": drill_reshard}[drill](port)
     print(row(result))
     if os.environ.get("VERBOSE"):
         print(result, file=sys.stderr)

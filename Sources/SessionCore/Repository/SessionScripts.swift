@@ -35,6 +35,13 @@ enum SessionScripts {
           if not nl then return nil end
           return prefix .. string.sub(redis.sha1hex(string.sub(v, 34, nl - 1)), 1, 24)
         end
+        -- Whether this node serves the index key. During a slot migration the record can already be on
+        -- the importing node while the index is still on the other: checked before any write, so a
+        -- script never deletes a record and then fails on its index (Lua does not roll back).
+        local function index_here(index)
+          local probe = redis.pcall('EXISTS', index)
+          return not (type(probe) == 'table' and probe.err)
+        end
         -- Drops an index key that holds another type; true when it did.
         local function index_repair(index)
           local kind = redis.call('TYPE', index)['ok']
@@ -166,6 +173,7 @@ enum SessionScripts {
         if not last then return false end
         local index = index_key(ARGV[1], v)
         if not index then return false end
+        if not index_here(index) then return redis.error_reply('TRYAGAIN the user index is being migrated') end
         redis.call('DEL', KEYS[1])
         if now >= exp or now >= last + idle then
           redis.pcall('ZREM', index, ARGV[2])
@@ -189,11 +197,14 @@ enum SessionScripts {
         local v = redis.pcall('GET', KEYS[1])
         if type(v) == 'table' and v.err then return {ok='CORRUPT'} end
         if not v then return 0 end
-        redis.call('DEL', KEYS[1])
         local nl = string.byte(v, 1) == 2 and #v > 37 and string.find(v, '\\n', 34, true)
-        if nl then
-          redis.pcall('ZREM', ARGV[1] .. string.sub(redis.sha1hex(string.sub(v, 34, nl - 1)), 1, 24), ARGV[2])
+        local index = nl and ARGV[1] .. string.sub(redis.sha1hex(string.sub(v, 34, nl - 1)), 1, 24)
+        if index then
+          local probe = redis.pcall('EXISTS', index)
+          if type(probe) == 'table' and probe.err then return redis.error_reply('TRYAGAIN the user index is being migrated') end
         end
+        redis.call('DEL', KEYS[1])
+        if index then redis.pcall('ZREM', index, ARGV[2]) end
         return 1
         """
     )
