@@ -316,6 +316,14 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying (the store may be failing over)",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      },
      "413": {
@@ -425,6 +433,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying (the store may be failing over)",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -541,6 +557,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying (the store may be failing over)",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -674,6 +698,14 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying (the store may be failing over)",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      }
     }
@@ -755,6 +787,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying (the store may be failing over)",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -843,6 +883,14 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying (the store may be failing over)",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      }
     }
@@ -916,6 +964,14 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying (the store may be failing over)",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      }
     }
@@ -983,6 +1039,14 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying (the store may be failing over)",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      },
      "404": {
@@ -1037,6 +1101,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying (the store may be failing over)",
+        "schema": {
+         "type": "integer"
         }
        }
       }
