@@ -365,3 +365,33 @@ final class LoopExecutor: TaskExecutor {
         #expect(try await redis.send("PING") == .simpleString("PONG"))
     }
 }
+
+/// Commands that would block or re-configure a shared pipelined connection are refused there, and
+/// run on a dedicated connection instead.
+@Suite struct DedicatedConnectionTests {
+    @Test(arguments: ["WAIT", "MULTI", "SUBSCRIBE", "SELECT", "BLPOP"])
+    func connectionStateCommandsAreRefusedOnSharedConnections(name: String) async throws {
+        let redis = try TestRedis.client()
+        defer { Task { await redis.shutdown() } }
+        await #expect {
+            try await redis.send(RedisCommand(name, ["0", "0"]))
+        } throws: { error in
+            (error as? RedisClientError)?.code == .invalidCommand
+        }
+        await #expect(throws: RedisClientError.self) { try await redis.send("CLIENT", "REPLY", "OFF") }
+        // The shared connection is untouched.
+        #expect(try await redis.send("PING") == .simpleString("PONG"))
+    }
+
+    @Test func aDedicatedConnectionRunsThem() async throws {
+        let redis = try TestRedis.client()
+        defer { Task { await redis.shutdown() } }
+        let key = TestRedis.key("dedicated")
+        let replicas = try await redis.withDedicatedConnection(forKey: key) { connection in
+            _ = try await connection.send(RedisCommand("SET", key, "v"), timeout: .seconds(2)).get()
+            return try await connection.send(RedisCommand("WAIT", "0", "100"), timeout: .seconds(2)).get().int
+        }
+        #expect(replicas == 0)  // a lone node: no replica to acknowledge
+        #expect(try await redis.get(key).map { String(buffer: $0) } == "v")
+    }
+}

@@ -136,7 +136,6 @@ final class RedisConnectionPool: Sendable {
                 }
             } catch {
                 connection.close()
-                resolver.forget()
                 throw error
             }
             return connection

@@ -85,9 +85,6 @@ final class SentinelResolver: Sendable {
         return best.endpoint
     }
 
-    /// Called when a connection to the named address turned out not to be a primary.
-    func forget() {}
-
     /// Starts watching `+switch-master`; `onSwitch` runs when the sentinels switch our primary.
     func watch(onSwitch: @escaping @Sendable () -> Void) {
         let task = Task {
