@@ -508,7 +508,7 @@ def test_sighup_reloads_the_keys_without_dropping_a_request():
         # Add a key: it works after SIGHUP, the old ones keep working throughout.
         assert request("GET", "/v1/users/sighup/sessions", headers={"Authorization": f"Bearer {new_key}"})[0] == 401
         with open(KEYS_FILE, "w") as f:
-            f.write(original + f"rotated sessions:admin {new_key}\n")
+            f.write(original + f"rotated sessions:read,sessions:admin {new_key}\n")
         os.kill(PID, signal.SIGHUP)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
@@ -516,6 +516,10 @@ def test_sighup_reloads_the_keys_without_dropping_a_request():
                 break
             time.sleep(0.1)
         assert request("GET", "/v1/users/sighup/sessions", headers={"Authorization": f"Bearer {new_key}"})[0] == 200
+        # The fast path reads the same keys: a resolve with the new key is answered there too.
+        token = create("sighup")
+        status, _ = request("GET", "/v1/session", headers={"Authorization": f"Bearer {new_key}", "X-Session-Token": token})
+        assert status == 200, status
         # A bad file (a short secret) is refused: the keys in force stay, and the log says why.
         with open(KEYS_FILE, "w") as f:
             f.write(original + "broken sessions:admin short\n")
@@ -531,6 +535,7 @@ def test_sighup_reloads_the_keys_without_dropping_a_request():
         stop.set()
         worker.join()
     assert request("GET", "/v1/users/sighup/sessions", headers={"Authorization": f"Bearer {new_key}"})[0] == 401
+    assert request("GET", "/v1/session", headers={"Authorization": f"Bearer {new_key}", "X-Session-Token": create("sighup")})[0] == 401
     assert served[0] > 10 and failures == [], (served[0], failures)
 
 
