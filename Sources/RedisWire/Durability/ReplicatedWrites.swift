@@ -71,9 +71,19 @@ final class ReplicatedWrites: Sendable {
         let (name, configuration) = try await self.target(for: evalsha, client: client)
         let dedicated = try await self.connection(name: name, configuration: configuration, client: client)
         let commandTimeout = client.configuration.timeouts.command
-        var reply = try await dedicated.connection.send(evalsha, timeout: commandTimeout).get()
+        let required = replicas ?? min(1, dedicated.replicas)
+        let wait = RedisCommand("WAIT", RedisArgument(required), RedisArgument(Int(max(1, timeout.nanoseconds / 1_000_000))))
+        /// The write and its `WAIT`, pipelined: one round trip plus the replicas' acknowledgement.
+        func send(_ command: RedisCommand) async throws -> (reply: RESPValue, acknowledged: Int) {
+            let write = dedicated.connection.send(command, timeout: commandTimeout)
+            let waited = required > 0 ? dedicated.connection.send(wait, timeout: timeout + commandTimeout) : nil
+            let reply = try await write.get()
+            let acknowledged = try await waited?.get().int ?? 0
+            return (reply, acknowledged)
+        }
+        var (reply, acknowledged) = try await send(evalsha)
         if case .error(let error) = reply, error.kind == .noScript {
-            reply = try await dedicated.connection.send(RedisCommand("EVAL", [RedisArgument(script.source)] + tail), timeout: commandTimeout).get()
+            (reply, acknowledged) = try await send(RedisCommand("EVAL", [RedisArgument(script.source)] + tail))
         }
         if case .error(let error) = reply {
             switch error.kind {
@@ -87,14 +97,7 @@ final class ReplicatedWrites: Sendable {
                 throw error
             }
         }
-        let required = replicas ?? min(1, dedicated.replicas)
-        guard required > 0 else { return ReplicatedReply(reply: reply, acknowledged: 0, required: 0) }
-        let waitMilliseconds = max(1, timeout.nanoseconds / 1_000_000)
-        let acknowledged = try await dedicated.connection.send(
-            RedisCommand("WAIT", RedisArgument(required), RedisArgument(Int(waitMilliseconds))),
-            timeout: timeout + commandTimeout
-        ).get()
-        return ReplicatedReply(reply: reply, acknowledged: acknowledged.int ?? 0, required: required)
+        return ReplicatedReply(reply: reply, acknowledged: acknowledged, required: required)
     }
 
     /// The primary a command goes to: its name for the connection table and how to connect to it.
