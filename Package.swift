@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "RedisWire", targets: ["RedisWire"]),
         .library(name: "SessionCore", targets: ["SessionCore"]),
         .library(name: "SessionServer", targets: ["SessionServer"]),
+        .library(name: "SessionTokens", targets: ["SessionTokens"]),
         .library(name: "SessionClient", targets: ["SessionClient"]),
         .library(name: "SessionClientHummingbird", targets: ["SessionClientHummingbird"]),
         .executable(name: "sessionctl", targets: ["sessionctl"]),
@@ -53,9 +54,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SessionTokens",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SessionCore",
             dependencies: [
                 "RedisWire",
+                "SessionTokens",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -66,6 +73,7 @@ let package = Package(
             name: "SessionServer",
             dependencies: [
                 "SessionCore",
+                "SessionTokens",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -87,12 +95,14 @@ let package = Package(
                 "SessionServer",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "SessionClient",
             dependencies: [
+                "SessionTokens",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -197,8 +207,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SessionTokensTests",
+            dependencies: ["SessionTokens"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SessionCoreTests",
-            dependencies: ["SessionCore"],
+            dependencies: ["SessionCore", "SessionTokens"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

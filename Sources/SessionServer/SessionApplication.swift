@@ -17,10 +17,13 @@ public enum SessionApplication {
         repository: any SessionRepository,
         apiKeys: APIKeys,
         prometheus: PrometheusCollectorRegistry?,
-        redis: RedisClient? = nil
+        redis: RedisClient? = nil,
+        signingKeys: SigningKeyring? = nil,
+        clock: @escaping @Sendable () -> Int64 = { WallClock.milliseconds() }
     ) -> Router<SessionRequestContext> {
         self.makeRouter(
             routes: SessionRoutes(repository: repository, configuration: configuration, metrics: SessionMetrics()),
+            tokens: signingKeys.map { TokenService(keyring: $0, settings: configuration.tokens, clock: clock) },
             requestLog: RequestLog(),
             apiKeys: apiKeys,
             prometheus: prometheus,
@@ -31,6 +34,7 @@ public enum SessionApplication {
     /// The router over `routes`, logging through `requestLog` (both shared with the fast path).
     static func makeRouter(
         routes: SessionRoutes,
+        tokens: TokenService?,
         requestLog: RequestLog,
         apiKeys: APIKeys,
         prometheus: PrometheusCollectorRegistry?,
@@ -72,8 +76,11 @@ public enum SessionApplication {
         router.get("openapi.json") { _, _ in
             JSONResponses.response(.ok, Array(OpenAPIDocument.json.utf8))
         }
+        let tokenRoutes = TokenRoutes(routes: routes, tokens: tokens)
+        tokenRoutes.register(root: router)
         let v1 = router.group("v1").add(middleware: APIKeyMiddleware())
         routes.register(on: v1)
+        tokenRoutes.register(v1: v1)
         routeTable.load(from: router)
         return router
     }
@@ -86,6 +93,7 @@ public enum SessionApplication {
         apiKeys: APIKeys,
         prometheus: PrometheusCollectorRegistry?,
         redis: RedisClient?,
+        signingKeys: SigningKeyring? = nil,
         logger: Logger,
         accessLog: AccessLog? = nil,
         services extraServices: [any Service] = [],
@@ -94,7 +102,15 @@ public enum SessionApplication {
         // One set of handlers, one request log: the router and the fast path share them.
         let routes = SessionRoutes(repository: repository, configuration: configuration, metrics: SessionMetrics())
         let requestLog = RequestLog(accessLog: accessLog)
-        let router = self.makeRouter(routes: routes, requestLog: requestLog, apiKeys: apiKeys, prometheus: prometheus, redis: redis)
+        let tokens = signingKeys.map { TokenService(keyring: $0, settings: configuration.tokens) }
+        let router = self.makeRouter(
+            routes: routes,
+            tokens: tokens,
+            requestLog: requestLog,
+            apiKeys: apiKeys,
+            prometheus: prometheus,
+            redis: redis
+        )
         let fastPath = FastPath.Service(routes: routes, apiKeys: apiKeys, requestLog: requestLog, logger: logger)
         var services: [any Service] = []
         if let redis { services.append(redis) }

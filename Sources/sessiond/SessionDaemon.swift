@@ -8,6 +8,7 @@ import NIOPosix
 import Prometheus
 import RedisWire
 import SessionCore
+import ServiceLifecycle
 import SessionServer
 
 /// `sessiond`: the session store service. Every option also reads an environment variable.
@@ -49,6 +50,13 @@ struct SessionDaemon: AsyncParsableCommand {
     @Option(help: "true: Max-Age = absolute timeout [SESSIOND_COOKIE_PERSISTENT] (default false)") var cookiePersistent: Bool?
     @Option(help: "false: resolve and create through the router instead of the fast path [SESSIOND_FAST_PATH] (default true)") var fastPath: Bool?
     @Option(help: "cookie Domain for SSO across subdomains [SESSIOND_COOKIE_DOMAIN] (default none)") var cookieDomain: String?
+    @Option(help: "signing keys file: KID ALG SIGN_FROM SIGN_UNTIL PEM_FILE per line; turns the token routes on; SIGHUP reloads it [SESSIOND_SIGNING_KEYS_FILE]") var signingKeysFile: String?
+    @Option(help: "iss of access tokens, e.g. https://sessiond.internal [SESSIOND_TOKEN_ISSUER] (required with a signing keys file)") var tokenIssuer: String?
+    @Option(help: "comma-separated audiences tokens may be issued for [SESSIOND_TOKEN_AUDIENCES]") var tokenAudiences: String?
+    @Option(help: "access token lifetime when an exchange names none, seconds [SESSIOND_TOKEN_TTL] (default 60)") var tokenTtl: Int?
+    @Option(help: "longest access token lifetime, seconds [SESSIOND_TOKEN_MAX_TTL] (default 300)") var tokenMaxTtl: Int?
+    @Option(help: "comma-separated top-level data members copied into tokens [SESSIOND_TOKEN_CLAIMS] (default none)") var tokenClaims: String?
+    @Option(help: "how long verifiers may cache the JWKS, seconds [SESSIOND_JWKS_MAX_AGE] (default 300)") var jwksMaxAge: Int?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -133,6 +141,16 @@ struct SessionDaemon: AsyncParsableCommand {
                 guard let parsed = Bool(text.lowercased()) else { throw ConfigurationFailure("SESSIOND_FAST_PATH must be true or false") }
                 configuration.fastPath = parsed
             }
+            func list(_ text: String?) -> [String] {
+                (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+            configuration.tokens.signingKeysFile = value(self.signingKeysFile, "SESSIOND_SIGNING_KEYS_FILE")
+            configuration.tokens.issuer = value(self.tokenIssuer, "SESSIOND_TOKEN_ISSUER")
+            configuration.tokens.audiences = list(value(self.tokenAudiences, "SESSIOND_TOKEN_AUDIENCES"))
+            configuration.tokens.claims = list(value(self.tokenClaims, "SESSIOND_TOKEN_CLAIMS"))
+            if let v = try number(self.tokenTtl, "SESSIOND_TOKEN_TTL") { configuration.tokens.defaultTTL = v }
+            if let v = try number(self.tokenMaxTtl, "SESSIOND_TOKEN_MAX_TTL") { configuration.tokens.maximumTTL = v }
+            if let v = try number(self.jwksMaxAge, "SESSIOND_JWKS_MAX_AGE") { configuration.tokens.jwksMaxAge = v }
             try configuration.validate()
         } catch {
             throw ConfigurationFailure("\(error)")
@@ -148,6 +166,16 @@ struct SessionDaemon: AsyncParsableCommand {
             throw ConfigurationFailure(error.reason)
         }
         if let warning = APIKeys.permissionWarning(path: keysPath) { logger.warning("\(warning)") }
+        var signingKeys: SigningKeyring? = nil
+        var reloaders: [any Service] = [APIKeyReloader(keys: apiKeys, path: keysPath, logger: logger)]
+        if let path = configuration.tokens.signingKeysFile {
+            do {
+                signingKeys = SigningKeyring(try SigningKeyring.load(path: path))
+            } catch {
+                throw ConfigurationFailure(error.reason)
+            }
+            reloaders.append(SigningKeyReloader(keyring: signingKeys!, path: path, jwksMaxAge: configuration.tokens.jwksMaxAge, logger: logger))
+        }
 
         if let loops = try number(self.eventLoops, "SESSIOND_EVENT_LOOPS") {
             guard (1...256).contains(loops) else { throw ConfigurationFailure("event loops must be 1–256") }
@@ -223,9 +251,10 @@ struct SessionDaemon: AsyncParsableCommand {
             apiKeys: apiKeys,
             prometheus: registry,
             redis: redis,
+            signingKeys: signingKeys,
             logger: logger,
             accessLog: AccessLog(writer: logWriter, label: logger.label),
-            services: [APIKeyReloader(keys: apiKeys, path: keysPath, logger: logger)]
+            services: reloaders
         )
         try await app.runService()
     }

@@ -1,3 +1,4 @@
+import SessionTokens
 import Testing
 
 @testable import SessionCore

@@ -1,3 +1,4 @@
+import SessionTokens
 /// A JSON value that keeps numbers as their source text (no precision loss) and object members in order.
 ///
 /// sessiond parses request bodies and session data with its own small parser so that it controls
@@ -75,28 +76,9 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// Appends `text` as a JSON string literal (escaping quotes, backslashes and control characters).
+    @inline(__always)
     public static func appendQuoted(_ text: String, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        // Most strings need no escaping: copy them whole instead of byte by byte.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            output.append(contentsOf: text.utf8)
-            output.append(UInt8(ascii: "\""))
-            return
-        }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): output.append(contentsOf: [92, 92])
-            case 0x0A: output.append(contentsOf: [92, UInt8(ascii: "n")])
-            case 0x0D: output.append(contentsOf: [92, UInt8(ascii: "r")])
-            case 0x09: output.append(contentsOf: [92, UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                output.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
-            default: output.append(byte)
-            }
-        }
-        output.append(UInt8(ascii: "\""))
+        JSONText.appendQuoted(text, to: &output)
     }
 
     /// RFC 7396 JSON merge patch: returns `self` with `patch` applied.

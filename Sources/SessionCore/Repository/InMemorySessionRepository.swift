@@ -47,6 +47,11 @@ public final class InMemorySessionRepository: SessionRepository {
         if state.index[entry.userID]?.isEmpty == true { state.index[entry.userID] = nil }
     }
 
+    public func session(handle: SessionHandle) async throws -> StoredSession? {
+        let now = self.clock()
+        return self.state.withLock { state in self.live(handle, in: &state, now: now) }
+    }
+
     public func create(_ session: NewSession) async throws -> IssuedSession {
         let token = SessionToken.generate(for: session.userID)
         let handle = token.handle

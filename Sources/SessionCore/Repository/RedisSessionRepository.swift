@@ -102,6 +102,14 @@ public struct RedisSessionRepository: SessionRepository {
         return self.decode(touched, handle: handle)
     }
 
+    /// One `GET`; nothing is written (no slide), so asking never extends a session.
+    public func session(handle: SessionHandle) async throws -> StoredSession? {
+        let key = RedisArgument(self.layout.sessionKey(handle))
+        let reply = try await self.run { try await self.getRecord(key) }
+        guard let session = self.decode(reply, handle: handle), !session.isExpired(at: WallClock.milliseconds()) else { return nil }
+        return session
+    }
+
     public func update(
         _ token: SessionToken,
         expectedVersion: Int?,

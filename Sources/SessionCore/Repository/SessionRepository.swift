@@ -137,6 +137,8 @@ public protocol SessionRepository: Sendable {
     /// Destroys the session with `handle`; whether there was one.
     @discardableResult
     func destroy(handle: SessionHandle) async throws -> Bool
+    /// The live session with `handle`, without sliding its idle deadline (introspection). `nil` when none.
+    func session(handle: SessionHandle) async throws -> StoredSession?
     /// The user's live sessions, newest first.
     func sessions(ofUser userID: String) async throws -> [StoredSession]
     /// Destroys all of the user's sessions except `except`; how many were destroyed.

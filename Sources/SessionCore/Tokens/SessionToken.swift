@@ -1,4 +1,5 @@
 import Crypto
+import SessionTokens
 
 /// A session token: the bearer secret in the cookie. Treat it like a password.
 ///

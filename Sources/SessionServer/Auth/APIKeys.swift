@@ -13,10 +13,15 @@ public struct Scope: OptionSet, Sendable, Hashable {
     public static let admin = Scope(rawValue: 4)
     /// Create a session for any user id (`sessions:create`): the login service only.
     public static let create = Scope(rawValue: 8)
+    /// Exchange a session for an access token, and forward-auth (`tokens:issue`): gateways.
+    public static let issueTokens = Scope(rawValue: 16)
+    /// Ask whether an access token is active (`tokens:introspect`).
+    public static let introspectTokens = Scope(rawValue: 32)
 
     /// Every scope with its name in the keys file, in the order the docs list them.
     static let named: [(name: String, scope: Scope)] = [
         ("sessions:read", .read), ("sessions:create", .create), ("sessions:write", .write), ("sessions:admin", .admin),
+        ("tokens:issue", .issueTokens), ("tokens:introspect", .introspectTokens),
     ]
 }
 

@@ -62,6 +62,30 @@ public struct SessionServiceConfiguration: Sendable {
         public init() {}
     }
 
+    /// Access tokens (session → JWT exchange, forward-auth, JWKS, introspection).
+    public struct Tokens: Sendable {
+        /// The signing-keys file; nil turns the token routes off (404 `tokens_not_configured`).
+        public var signingKeysFile: String? = nil
+        /// `iss` of every token; verifiers compare it exactly.
+        public var issuer: String? = nil
+        /// Audiences an exchange may ask for.
+        public var audiences: [String] = []
+        /// Lifetime when an exchange names none (seconds).
+        public var defaultTTL: Int = 60
+        /// Longest lifetime an exchange may ask for (seconds).
+        public var maximumTTL: Int = 300
+        /// Top-level members of the session's `data` copied into the token (none by default).
+        public var claims: [String] = []
+        /// `max-age` of the JWKS: how long verifiers may cache the key set (seconds).
+        public var jwksMaxAge: Int = 300
+        /// Claims sessiond sets itself, which `--token-claims` may not name.
+        public static let reservedClaims: Set<String> = [
+            "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "client_id", "scope", "cnf", "act", "may_act",
+        ]
+        /// Token settings with defaults.
+        public init() {}
+    }
+
     /// Address to listen on.
     public var host: String = "127.0.0.1"
     /// Port to listen on (0 picks a free one).
@@ -94,6 +118,8 @@ public struct SessionServiceConfiguration: Sendable {
     public var limits = Limits()
     /// Cookie.
     public var cookie = Cookie()
+    /// Access tokens.
+    public var tokens = Tokens()
 
     /// A configuration with defaults for everything.
     public init() {}
@@ -122,6 +148,19 @@ public struct SessionServiceConfiguration: Sendable {
         try require(self.redisFailoverBudgetMilliseconds >= 0, "the Redis failover budget must not be negative")
         try require((self.revocation.replicas ?? 0) >= 0 && (self.revocation.replicas ?? 0) <= 16, "revocation replicas must be auto or 0–16")
         try require(self.revocation.timeout >= 1 && self.revocation.timeout <= 10_000, "revocation timeout must be 1–10000 ms")
+        let tokens = self.tokens
+        if tokens.signingKeysFile != nil {
+            try require(!(tokens.issuer ?? "").isEmpty, "--signing-keys-file needs --token-issuer (the iss verifiers expect, e.g. https://sessiond.internal)")
+            try require(!tokens.audiences.isEmpty, "--signing-keys-file needs --token-audiences (the services tokens may be issued for)")
+        }
+        try require(tokens.audiences.allSatisfy { !$0.isEmpty && $0.utf8.count <= 256 && !$0.contains(",") }, "token audiences must be 1–256 characters")
+        try require(tokens.maximumTTL >= 1 && tokens.maximumTTL <= 86_400, "token max TTL must be 1–86400 seconds")
+        try require(tokens.defaultTTL >= 1 && tokens.defaultTTL <= tokens.maximumTTL, "token TTL must be between 1 and the token max TTL")
+        try require(tokens.jwksMaxAge >= 1 && tokens.jwksMaxAge <= 86_400, "JWKS max-age must be 1–86400 seconds")
+        for claim in tokens.claims {
+            try require(!claim.isEmpty && claim.utf8.count <= 64, "token claims must be 1–64 characters")
+            try require(!Tokens.reservedClaims.contains(claim), "token claim '\(claim)' is set by sessiond itself")
+        }
         let name = self.cookie.name
         let tokenCharacters = name.utf8.allSatisfy { byte in
             byte > 0x20 && byte < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains(byte)

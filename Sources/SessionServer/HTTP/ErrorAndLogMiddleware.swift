@@ -22,7 +22,8 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         var context = context
-        if request.uri.path.hasPrefix("/v1/"), let authorization = request.headers[.authorization] {
+        let path = request.uri.path
+        if path.hasPrefix("/v1/") || path.hasPrefix("/oauth2/"), let authorization = request.headers[.authorization] {
             context.apiKey = self.apiKeys.authenticate(authorization: authorization)
         }
         var response: Response
@@ -40,7 +41,8 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
             }
             response = JSONResponses.response(apiError.status, JSONResponses.error(apiError), headers: headers)
         }
-        response.headers[.cacheControl] = "no-store"
+        // Everything but the public key set (which says how long to cache it) is never to be stored.
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
         self.requestLog.record(
             method: request.method.rawValue,
             route: context.endpointPath ?? "unmatched",

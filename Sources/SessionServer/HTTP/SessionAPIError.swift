@@ -16,15 +16,20 @@ public struct SessionAPIError: Error, Sendable, Hashable, CustomStringConvertibl
         case unsupportedMediaType = "unsupported_media_type"
         case storeUnavailable = "store_unavailable"
         case internalError = "internal_error"
+        case tokensNotConfigured = "tokens_not_configured"
+        case signingKeyUnavailable = "signing_key_unavailable"
     }
 
     private let code: Code
     /// The message for humans.
     public let message: String
+    /// A status other than the code's usual one (forward-auth answers "no session" with 401).
+    private let statusOverride: HTTPResponse.Status?
 
-    private init(_ code: Code, _ message: String) {
+    private init(_ code: Code, _ message: String, status: HTTPResponse.Status? = nil) {
         self.code = code
         self.message = message
+        self.statusOverride = status
     }
 
     /// `Retry-After` of every 503: the store may be failing over; ask again in a second.
@@ -35,17 +40,18 @@ public struct SessionAPIError: Error, Sendable, Hashable, CustomStringConvertibl
 
     /// The HTTP status.
     public var status: HTTPResponse.Status {
+        if let statusOverride { return statusOverride }
         switch self.code {
         case .invalidRequest: return .badRequest
         case .unauthorized: return .unauthorized
         case .forbidden: return .forbidden
-        case .sessionNotFound, .notFound: return .notFound
+        case .sessionNotFound, .notFound, .tokensNotConfigured: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
         case .conflict: return .conflict
         case .versionMismatch: return .preconditionFailed
         case .payloadTooLarge: return .contentTooLarge
         case .unsupportedMediaType: return .unsupportedMediaType
-        case .storeUnavailable: return .serviceUnavailable
+        case .storeUnavailable, .signingKeyUnavailable: return .serviceUnavailable
         case .internalError: return .internalServerError
         }
     }
@@ -60,6 +66,12 @@ public struct SessionAPIError: Error, Sendable, Hashable, CustomStringConvertibl
     public static func forbidden(_ scope: String) -> Self { Self(.forbidden, "this API key lacks the \(scope) scope") }
     /// 404 `session_not_found`: unknown, expired, destroyed, rotated-away or malformed token, all alike.
     public static let sessionNotFound = Self(.sessionNotFound, "no valid session")
+    /// 401 `session_not_found`: forward-auth found no valid session, so the gateway must refuse the request.
+    public static let noSessionAtGateway = Self(.sessionNotFound, "no valid session", status: .unauthorized)
+    /// 404 `tokens_not_configured`: sessiond runs without a signing-keys file.
+    public static let tokensNotConfigured = Self(.tokensNotConfigured, "access tokens are not configured (no --signing-keys-file)")
+    /// 503 `signing_key_unavailable`: no signing key is inside its window (every SIGN_UNTIL has passed).
+    public static let signingKeyUnavailable = Self(.signingKeyUnavailable, "no signing key is valid now; retry later")
     /// 404 `not_found`: no such route.
     public static let notFound = Self(.notFound, "no such resource")
     /// 405 `method_not_allowed`.
@@ -72,6 +84,8 @@ public struct SessionAPIError: Error, Sendable, Hashable, CustomStringConvertibl
     public static func payloadTooLarge(_ message: String) -> Self { Self(.payloadTooLarge, message) }
     /// 415 `unsupported_media_type`.
     public static let unsupportedMediaType = Self(.unsupportedMediaType, "the body must be application/json")
+    /// 415 `unsupported_media_type` with its own message.
+    public static func unsupportedForm(_ message: String) -> Self { Self(.unsupportedMediaType, message) }
     /// 503 `store_unavailable`.
     public static let storeUnavailable = Self(.storeUnavailable, "the session store is unavailable; retry later")
     /// 500 `internal_error`.

@@ -280,7 +280,7 @@ struct SessionRoutes: Sendable {
     }
 
     /// A field name safe to echo: short and printable.
-    private static func describe(_ key: String) -> String {
+    static func describe(_ key: String) -> String {
         let printable = key.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F }
         return printable && key.count <= 64 ? "'\(key)'" : "(unprintable name)"
     }
