@@ -116,6 +116,7 @@ let package = Package(
             name: "SessionClientHummingbird",
             dependencies: [
                 "SessionClient",
+                "SessionTokens",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import SessionTokens
 
 /// The thin client a microservice links to turn a cookie into a session in one call.
 ///
@@ -141,19 +142,7 @@ public final class SessionClient: Sendable {
     /// The handle sessiond derives from a token: its 4-character slot tag and the first 32 URL-safe
     /// base64 characters (24 bytes) of SHA-256 of the whole token.
     static func handle(ofToken token: String) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-        let digest = Array(SHA256.hash(data: Array(token.utf8)).prefix(24))
-        var text = Array(token.utf8.prefix(4))
-        var index = 0
-        while index < 24 {
-            let (a, b, c) = (digest[index], digest[index + 1], digest[index + 2])
-            text.append(alphabet[Int(a >> 2)])
-            text.append(alphabet[Int((a & 0x03) << 4 | b >> 4)])
-            text.append(alphabet[Int((b & 0x0F) << 2 | c >> 6)])
-            text.append(alphabet[Int(c & 0x3F)])
-            index += 3
-        }
-        return String(decoding: text, as: UTF8.self)
+        String(token.prefix(4)) + Base64URL.encode(SHA256.hash(data: Array(token.utf8)).prefix(24))
     }
 
     // MARK: Write operations
@@ -281,18 +270,23 @@ public final class SessionClient: Sendable {
 
     // MARK: Plumbing
 
-    private func request(_ path: String, method: HTTPMethod) -> HTTPClientRequest {
+    func request(_ path: String, method: HTTPMethod) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: self.configuration.baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: self.authorization)
         return request
     }
 
-    private func execute(_ request: HTTPClientRequest) async throws -> (Int, Data) {
+    func execute(_ request: HTTPClientRequest) async throws -> (Int, Data) {
+        let response = try await self.executeWithHeaders(request)
+        return (response.status, response.body)
+    }
+
+    func executeWithHeaders(_ request: HTTPClientRequest) async throws -> (status: Int, headers: HTTPHeaders, body: Data) {
         do {
             let response = try await self.http.execute(request, timeout: .nanoseconds(Self.nanoseconds(self.configuration.timeouts.request)))
             let body = try await response.body.collect(upTo: 8 << 20)
-            return (Int(response.status.code), Data(body.readableBytesView))
+            return (Int(response.status.code), response.headers, Data(body.readableBytesView))
         } catch let error as SessionClientError {
             throw error
         } catch {
