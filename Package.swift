@@ -137,7 +137,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "example-orders",
-            dependencies: ["SessionClient", "SessionClientHummingbird", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["SessionClient", "SessionClientHummingbird", "SessionTokens", .product(name: "Hummingbird", package: "hummingbird")],
             path: "Examples/OrdersService",
             swiftSettings: swiftSettings
         ),
@@ -207,9 +207,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TokenTestSupport",
+            dependencies: ["SessionTokens", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/TokenTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SessionTokensTests",
-            dependencies: ["SessionTokens"],
+            dependencies: ["SessionTokens", "TokenTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -221,6 +227,8 @@ let package = Package(
             name: "SessionServerTests",
             dependencies: [
                 "SessionServer",
+                "SessionTokens",
+                "TokenTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
