@@ -52,6 +52,21 @@ import Testing
         #expect(try await self.keys().isEmpty)
     }
 
+    /// Introspection's read: the live session by handle, never sliding it, nil once it is gone.
+    @Test func aLookupByHandleNeitherSlidesNorOutlivesTheSession() async throws {
+        let repository = self.repository(touchInterval: 0)
+        let issued = try await repository.create(self.newSession(idle: 60_000))
+        let first = try #require(try await repository.session(handle: issued.token.handle))
+        try await Task.sleep(for: .milliseconds(20))
+        let second = try #require(try await repository.session(handle: issued.token.handle))
+        #expect(first.lastSeenAt == issued.session.lastSeenAt && second.lastSeenAt == first.lastSeenAt)
+        let rotated = try #require(try await repository.rotate(issued.token))
+        #expect(try await repository.session(handle: issued.token.handle) == nil)
+        #expect(try await repository.session(handle: rotated.token.handle)?.userID == "alice")
+        #expect(try await repository.purge(user: "alice", except: nil) == 1)
+        #expect(try await repository.session(handle: rotated.token.handle) == nil)
+    }
+
     @Test func idleTimeoutExpiresAnUnusedSessionAndResolvesSlideIt() async throws {
         let repository = self.repository(touchInterval: 0)
         let issued = try await repository.create(self.newSession(idle: 2000, absolute: 20_000))
