@@ -5,7 +5,7 @@ enum OpenAPIDocument {
  "openapi": "3.1.0",
  "info": {
   "title": "sessiond",
-  "version": "1.0.0",
+  "version": "1.1.0",
   "description": "Distributed session store. Tokens travel only in the X-Session-Token header or a forwarded Cookie header, never in a URL. Methods a path does not list answer 405 method_not_allowed with an Allow header."
  },
  "servers": [
@@ -48,7 +48,9 @@ enum OpenAPIDocument {
          "payload_too_large",
          "unsupported_media_type",
          "store_unavailable",
-         "internal_error"
+         "internal_error",
+         "tokens_not_configured",
+         "signing_key_unavailable"
         ]
        },
        "message": {
@@ -244,6 +246,194 @@ enum OpenAPIDocument {
       "description": "a ready Set-Cookie header value that deletes the session cookie (Max-Age=0, same name, Path and Domain as when it was set)"
      }
     }
+   },
+   "TokenRequest": {
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+     "audience"
+    ],
+    "properties": {
+     "audience": {
+      "type": "string",
+      "description": "One of --token-audiences"
+     },
+     "ttl": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 86400,
+      "description": "Lifetime in seconds, at most --token-max-ttl (default --token-ttl); shortened to end by the session's deadlines"
+     }
+    }
+   },
+   "TokenResponse": {
+    "type": "object",
+    "required": [
+     "access_token",
+     "token_type",
+     "expires_in",
+     "issued_token_type"
+    ],
+    "properties": {
+     "access_token": {
+      "type": "string",
+      "description": "JWS compact: header {alg, typ: at+jwt, kid}; claims iss, sub (user id), aud, iat, exp, jti, sid (session handle), client_id (API key name), plus the data members named by --token-claims"
+     },
+     "token_type": {
+      "type": "string",
+      "const": "Bearer"
+     },
+     "expires_in": {
+      "type": "integer",
+      "minimum": 1
+     },
+     "issued_token_type": {
+      "type": "string",
+      "const": "urn:ietf:params:oauth:token-type:jwt"
+     }
+    }
+   },
+   "JWKSet": {
+    "type": "object",
+    "required": [
+     "keys"
+    ],
+    "properties": {
+     "keys": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "required": [
+        "kty",
+        "crv",
+        "x",
+        "kid",
+        "alg",
+        "use"
+       ],
+       "properties": {
+        "kty": {
+         "enum": [
+          "EC",
+          "OKP"
+         ]
+        },
+        "crv": {
+         "enum": [
+          "P-256",
+          "Ed25519"
+         ]
+        },
+        "x": {
+         "type": "string"
+        },
+        "y": {
+         "type": "string"
+        },
+        "kid": {
+         "type": "string"
+        },
+        "alg": {
+         "enum": [
+          "ES256",
+          "EdDSA"
+         ]
+        },
+        "use": {
+         "const": "sig"
+        }
+       },
+       "additionalProperties": false
+      }
+     }
+    }
+   },
+   "IntrospectionRequest": {
+    "type": "object",
+    "required": [
+     "token"
+    ],
+    "properties": {
+     "token": {
+      "type": "string"
+     },
+     "token_type_hint": {
+      "type": "string",
+      "description": "Ignored"
+     }
+    }
+   },
+   "Introspection": {
+    "oneOf": [
+     {
+      "type": "object",
+      "required": [
+       "active"
+      ],
+      "additionalProperties": false,
+      "properties": {
+       "active": {
+        "const": false
+       }
+      }
+     },
+     {
+      "type": "object",
+      "required": [
+       "active",
+       "sub",
+       "aud",
+       "iss",
+       "exp",
+       "iat",
+       "jti",
+       "sid",
+       "client_id"
+      ],
+      "properties": {
+       "active": {
+        "const": true
+       },
+       "sub": {
+        "type": "string"
+       },
+       "aud": {
+        "oneOf": [
+         {
+          "type": "string"
+         },
+         {
+          "type": "array",
+          "items": {
+           "type": "string"
+          }
+         }
+        ]
+       },
+       "iss": {
+        "type": "string"
+       },
+       "exp": {
+        "type": "integer"
+       },
+       "iat": {
+        "type": "integer"
+       },
+       "jti": {
+        "type": "string"
+       },
+       "sid": {
+        "type": "string"
+       },
+       "client_id": {
+        "type": "string"
+       },
+       "token_type": {
+        "const": "Bearer"
+       }
+      }
+     }
+    ]
    }
   }
  },
@@ -1145,6 +1335,446 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "type": "object"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/session/token": {
+   "post": {
+    "operationId": "exchangeSession",
+    "summary": "Exchange the session for a short-lived signed access token (RFC 9068 JWT); slides the idle deadline like a resolve (scope tokens:issue)",
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "X-Session-Token",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "The session token. Alternatively forward the browser's Cookie header."
+     },
+     {
+      "name": "Cookie",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "A forwarded Cookie header holding the session cookie (name from configuration)."
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/TokenRequest"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "The access token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/TokenResponse"
+        }
+       }
+      },
+      "headers": {
+       "Cache-Control": {
+        "schema": {
+         "type": "string",
+         "const": "no-store"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "invalid_request: an audience not in --token-audiences, a ttl outside 1…--token-max-ttl, a malformed body",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "unauthorized: missing or unknown API key",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "forbidden: the key lacks the scope",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "store_unavailable: Redis unreachable or slower than the command timeout; signing_key_unavailable: no signing key inside its window",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying (the store may be failing over)",
+        "schema": {
+         "type": "integer"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "session_not_found: no valid session; tokens_not_configured: sessiond runs without --signing-keys-file",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "payload_too_large: the body exceeds 4096 bytes",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "415": {
+      "description": "unsupported_media_type: the body must be application/json",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/auth": {
+   "get": {
+    "operationId": "forwardAuth",
+    "summary": "Forward-auth for gateways (nginx auth_request, Traefik ForwardAuth, Envoy ext_authz, Caddy forward_auth): the forwarded Cookie becomes Authorization: Bearer <jwt> (scope tokens:issue)",
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "audience",
+      "in": "query",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "minLength": 1
+      },
+      "description": "One of --token-audiences: the service behind the gateway."
+     },
+     {
+      "name": "X-Session-Token",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "The session token. Alternatively forward the browser's Cookie header."
+     },
+     {
+      "name": "Cookie",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "A forwarded Cookie header holding the session cookie (name from configuration)."
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "A valid session: the token is in the Authorization header; the body is empty",
+      "headers": {
+       "Authorization": {
+        "schema": {
+         "type": "string",
+         "pattern": "^Bearer "
+        },
+        "description": "Bearer <access token>"
+       },
+       "Cache-Control": {
+        "schema": {
+         "type": "string",
+         "const": "no-store"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "invalid_request: no audience, or one not in --token-audiences",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "unauthorized: missing or unknown API key; session_not_found: no valid session (the gateway refuses the request)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "forbidden: the key lacks the scope",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "store_unavailable: Redis unreachable or slower than the command timeout; signing_key_unavailable: no signing key inside its window",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying (the store may be failing over)",
+        "schema": {
+         "type": "integer"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "tokens_not_configured: sessiond runs without --signing-keys-file",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/.well-known/jwks.json": {
+   "get": {
+    "operationId": "jwks",
+    "summary": "The published public signing keys (RFC 7517); no authentication",
+    "security": [],
+    "parameters": [
+     {
+      "name": "If-None-Match",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "An ETag from an earlier answer: 304 while the set is unchanged."
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The key set",
+      "content": {
+       "application/jwk-set+json": {
+        "schema": {
+         "$ref": "#/components/schemas/JWKSet"
+        }
+       }
+      },
+      "headers": {
+       "Cache-Control": {
+        "schema": {
+         "type": "string"
+        },
+        "description": "public, max-age=<--jwks-max-age>"
+       },
+       "ETag": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "304": {
+      "description": "Not modified",
+      "headers": {
+       "ETag": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "tokens_not_configured: sessiond runs without --signing-keys-file",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/oauth2/introspect": {
+   "post": {
+    "operationId": "introspect",
+    "summary": "Token introspection (RFC 7662): active only while the token's session is live; 503 (never inactive) when it cannot check (scope tokens:introspect)",
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/x-www-form-urlencoded": {
+       "schema": {
+        "$ref": "#/components/schemas/IntrospectionRequest"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "The token's state",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Introspection"
+        }
+       }
+      },
+      "headers": {
+       "Cache-Control": {
+        "schema": {
+         "type": "string",
+         "const": "no-store"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "invalid_request: no token, a repeated parameter, a malformed form",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "unauthorized: missing or unknown API key",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "forbidden: the key lacks the scope",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "store_unavailable: Redis unreachable or slower than the command timeout; signing_key_unavailable: no signing key inside its window",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying (the store may be failing over)",
+        "schema": {
+         "type": "integer"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "tokens_not_configured: sessiond runs without --signing-keys-file",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "payload_too_large: the body exceeds 16384 bytes",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "415": {
+      "description": "unsupported_media_type: the body must be application/x-www-form-urlencoded",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
         }
        }
       }
