@@ -199,6 +199,7 @@ let package = Package(
             name: "SessionClientTests",
             dependencies: [
                 "SessionClient",
+                "SessionTokens",
                 "SessionClientHummingbird",
                 "SessionServer",
                 "RedisTestSupport",

@@ -16,6 +16,7 @@ enum LiveSessiond {
     /// Runs `body` with the base URL of a live sessiond.
     static func run<T: Sendable>(
         configure: (inout SessionServiceConfiguration) -> Void = { _ in },
+        signingKeys: SigningKeyring? = nil,
         _ body: @Sendable (String) async throws -> T
     ) async throws -> T {
         let redis = try TestRedis.client()
@@ -25,7 +26,7 @@ enum LiveSessiond {
             policy: StorePolicy(touchInterval: 0),
             logger: Logger(label: "test")
         )
-        let keys = try APIKeys(parsing: "admin sessions:read,sessions:create,sessions:write,sessions:admin \(adminKey)\nreader sessions:read \(readerKey)")
+        let keys = try APIKeys(parsing: "admin sessions:read,sessions:create,sessions:write,sessions:admin,tokens:issue,tokens:introspect \(adminKey)\nreader sessions:read \(readerKey)")
         var configuration = SessionServiceConfiguration()
         configuration.port = 0
         configure(&configuration)
@@ -36,6 +37,7 @@ enum LiveSessiond {
             apiKeys: keys,
             prometheus: nil,
             redis: nil,
+            signingKeys: signingKeys,
             logger: Logger(label: "test")
         )
         let result = try await app.test(.live) { client in
