@@ -125,6 +125,7 @@ let package = Package(
             name: "sessionctl",
             dependencies: [
                 "SessionClient",
+                "SessionTokens",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -53,7 +53,7 @@ struct SessionCtl: ParsableCommand {
             The API key comes from SESSIONCTL_API_KEY or --api-key-file, never from a flag value.
             Exit codes: 0 ok, 1 not found, 2 usage, 3 authentication or permission, 4 sessiond unavailable.
             """,
-        subcommands: [List.self, Purge.self, Revoke.self, Resolve.self, Health.self]
+        subcommands: [List.self, Purge.self, Revoke.self, Resolve.self, Health.self, Keys.self]
     )
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import RedisTestSupport
 import SessionClient
+import SessionServer
 import Testing
 
 /// `sessionctl` end to end: the built binary, spawned, against a live sessiond.
@@ -15,6 +16,29 @@ import Testing
 
     @Test func binaryExists() {
         #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "build sessionctl first (swift build)")
+    }
+
+    @Test func keysGenerateWritesAPrivateKeyAndALineSessiondLoads() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ctl-keys-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var lines = ""
+        for (kid, alg) in [("ctl-a", "ES256"), ("ctl-b", "EdDSA")] {
+            let result = await runProgram(
+                [Self.binary, "keys", "generate", "--kid", kid, "--alg", alg, "--sign-from", "2026-01-01T00:00:00Z", "--directory", directory],
+                standardInput: "", environment: [:]
+            )
+            #expect(result.status == 0, "\(result.error)")
+            #expect(!result.output.contains("PRIVATE"))
+            lines += result.output
+            let mode = try FileManager.default.attributesOfItem(atPath: directory + "/\(kid).pem")[.posixPermissions] as? NSNumber
+            #expect(mode?.intValue == 0o600)
+        }
+        try lines.write(toFile: directory + "/keys", atomically: true, encoding: .utf8)
+        let entries = try SigningKeyring.load(path: directory + "/keys")
+        #expect(entries.map(\.key.keyID) == ["ctl-a", "ctl-b"])
+        // A KID is one key forever: generating it again is refused.
+        let again = await runProgram([Self.binary, "keys", "generate", "--kid", "ctl-a", "--directory", directory], standardInput: "", environment: [:])
+        #expect(again.status == 2)
     }
 
     @Test func listPurgeRevokeResolveAndHealthWithExitCodes() async throws {
