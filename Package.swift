@@ -149,6 +149,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "TokenBenchmark",
+            dependencies: ["SessionTokens"],
+            path: "Benchmarks/TokenBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "RedisBenchmark",
             dependencies: [
                 "RedisWire",

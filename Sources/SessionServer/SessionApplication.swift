@@ -19,13 +19,16 @@ public enum SessionApplication {
         prometheus: PrometheusCollectorRegistry?,
         redis: RedisClient? = nil,
         signingKeys: SigningKeyring? = nil,
+        oauthState: (any OAuthStateStore)? = nil,
         clock: @escaping @Sendable () -> Int64 = { WallClock.milliseconds() }
     ) -> Router<SessionRequestContext> {
-        self.makeRouter(
+        let tokens = signingKeys.map { TokenService(keyring: $0, settings: configuration.tokens, clock: clock) }
+        let state = oauthState ?? InMemoryOAuthStateStore(clock: clock)
+        return self.makeRouter(
             routes: SessionRoutes(repository: repository, configuration: configuration, metrics: SessionMetrics()),
-            tokens: signingKeys.map { TokenService(keyring: $0, settings: configuration.tokens, clock: clock) },
+            tokens: tokens,
+            authenticator: CallerAuthenticator(apiKeys: apiKeys, tokens: tokens, oauthState: state),
             requestLog: RequestLog(),
-            apiKeys: apiKeys,
             prometheus: prometheus,
             redis: redis
         )
@@ -35,15 +38,15 @@ public enum SessionApplication {
     static func makeRouter(
         routes: SessionRoutes,
         tokens: TokenService?,
+        authenticator: CallerAuthenticator,
         requestLog: RequestLog,
-        apiKeys: APIKeys,
         prometheus: PrometheusCollectorRegistry?,
         redis: RedisClient?
     ) -> Router<SessionRequestContext> {
         let repository = routes.repository
         let router = Router(context: SessionRequestContext.self)
         let routeTable = RouteTable()
-        router.add(middleware: ErrorAndLogMiddleware(routeTable: routeTable, requestLog: requestLog, apiKeys: apiKeys))
+        router.add(middleware: ErrorAndLogMiddleware(routeTable: routeTable, requestLog: requestLog, authenticator: authenticator))
         let poolInUse = Gauge(label: "redis_pool_connections_open")
         let poolSize = Gauge(label: "redis_pool_connections_configured")
 
@@ -76,7 +79,7 @@ public enum SessionApplication {
         router.get("openapi.json") { _, _ in
             JSONResponses.response(.ok, Array(OpenAPIDocument.json.utf8))
         }
-        let tokenRoutes = TokenRoutes(routes: routes, tokens: tokens)
+        let tokenRoutes = TokenRoutes(routes: routes, tokens: tokens, authenticator: authenticator)
         tokenRoutes.register(root: router)
         let v1 = router.group("v1").add(middleware: APIKeyMiddleware())
         routes.register(on: v1)
@@ -94,6 +97,7 @@ public enum SessionApplication {
         prometheus: PrometheusCollectorRegistry?,
         redis: RedisClient?,
         signingKeys: SigningKeyring? = nil,
+        oauthState: (any OAuthStateStore)? = nil,
         logger: Logger,
         accessLog: AccessLog? = nil,
         services extraServices: [any Service] = [],
@@ -103,15 +107,17 @@ public enum SessionApplication {
         let routes = SessionRoutes(repository: repository, configuration: configuration, metrics: SessionMetrics())
         let requestLog = RequestLog(accessLog: accessLog)
         let tokens = signingKeys.map { TokenService(keyring: $0, settings: configuration.tokens) }
+        // One authenticator for the router and the fast path: static keys and access tokens alike.
+        let authenticator = CallerAuthenticator(apiKeys: apiKeys, tokens: tokens, oauthState: oauthState ?? InMemoryOAuthStateStore())
         let router = self.makeRouter(
             routes: routes,
             tokens: tokens,
+            authenticator: authenticator,
             requestLog: requestLog,
-            apiKeys: apiKeys,
             prometheus: prometheus,
             redis: redis
         )
-        let fastPath = FastPath.Service(routes: routes, apiKeys: apiKeys, requestLog: requestLog, logger: logger)
+        let fastPath = FastPath.Service(routes: routes, authenticator: authenticator, requestLog: requestLog, logger: logger)
         var services: [any Service] = []
         if let redis { services.append(redis) }
         services.append(contentsOf: extraServices)

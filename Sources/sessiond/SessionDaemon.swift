@@ -57,6 +57,7 @@ struct SessionDaemon: AsyncParsableCommand {
     @Option(help: "longest access token lifetime, seconds [SESSIOND_TOKEN_MAX_TTL] (default 300)") var tokenMaxTtl: Int?
     @Option(help: "comma-separated top-level data members copied into tokens [SESSIOND_TOKEN_CLAIMS] (default none)") var tokenClaims: String?
     @Option(help: "how long verifiers may cache the JWKS, seconds [SESSIOND_JWKS_MAX_AGE] (default 300)") var jwksMaxAge: Int?
+    @Option(help: "lifetime of client-credentials access tokens, seconds [SESSIOND_CLIENT_TOKEN_TTL] (default 600)") var clientTokenTtl: Int?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -151,6 +152,7 @@ struct SessionDaemon: AsyncParsableCommand {
             if let v = try number(self.tokenTtl, "SESSIOND_TOKEN_TTL") { configuration.tokens.defaultTTL = v }
             if let v = try number(self.tokenMaxTtl, "SESSIOND_TOKEN_MAX_TTL") { configuration.tokens.maximumTTL = v }
             if let v = try number(self.jwksMaxAge, "SESSIOND_JWKS_MAX_AGE") { configuration.tokens.jwksMaxAge = v }
+            if let v = try number(self.clientTokenTtl, "SESSIOND_CLIENT_TOKEN_TTL") { configuration.tokens.clientTokenTTL = v }
             try configuration.validate()
         } catch {
             throw ConfigurationFailure("\(error)")
@@ -191,11 +193,14 @@ struct SessionDaemon: AsyncParsableCommand {
         )
         policy.revocation = configuration.revocation
         let repository: any SessionRepository
+        // Brute-force counters and revoked client tokens, shared by every replica through the store.
+        let oauthState: any OAuthStateStore
         var redis: RedisClient? = nil
         switch configuration.store {
         case .memory:
             logger.warning("store=memory: sessions live in this process only and are lost on restart; not for production or more than one replica")
             repository = InMemorySessionRepository(policy: policy)
+            oauthState = InMemoryOAuthStateStore()
         case .redis:
             var redisConfiguration: RedisConfiguration
             do {
@@ -242,6 +247,7 @@ struct SessionDaemon: AsyncParsableCommand {
                 logger.warning("Redis is not reachable yet; /readyz reports 503 until it is", metadata: ["redis.error": "\(error)"])
             }
             repository = redisRepository
+            oauthState = RedisOAuthStateStore(redis: client, prefix: configuration.keyPrefix)
             redis = client
         }
 
@@ -252,6 +258,7 @@ struct SessionDaemon: AsyncParsableCommand {
             prometheus: registry,
             redis: redis,
             signingKeys: signingKeys,
+            oauthState: oauthState,
             logger: logger,
             accessLog: AccessLog(writer: logWriter, label: logger.label),
             services: reloaders

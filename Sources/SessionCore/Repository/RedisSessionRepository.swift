@@ -294,6 +294,11 @@ public struct RedisSessionRepository: SessionRepository {
     /// recognise their own earlier run; destroy and purge are idempotent), except the update's
     /// compare-and-set, whose caller passes `resend: false`.
     private func run<T: Sendable>(resend: Bool = true, _ body: () async throws -> T) async throws -> T {
+        try await Self.run(resend: resend, body)
+    }
+
+    /// ``run(resend:_:)`` for every Redis-backed store of SessionCore.
+    static func run<T: Sendable>(resend: Bool = true, _ body: () async throws -> T) async throws -> T {
         do {
             var attempt = 0
             while true {

@@ -1,4 +1,5 @@
 import Crypto
+import SessionTokens
 import NIOConcurrencyHelpers
 
 /// What a caller may do.
@@ -18,6 +19,16 @@ public struct Scope: OptionSet, Sendable, Hashable {
     /// Ask whether an access token is active (`tokens:introspect`).
     public static let introspectTokens = Scope(rawValue: 32)
 
+    /// The scopes' names, space-separated (an OAuth `scope` value).
+    public var names: String {
+        Self.named.filter { self.contains($0.scope) }.map(\.name).joined(separator: " ")
+    }
+
+    /// The scope named `name`, if any.
+    static func named(_ name: Substring) -> Scope? {
+        Self.named.first { $0.name == name }?.scope
+    }
+
     /// Every scope with its name in the keys file, in the order the docs list them.
     static let named: [(name: String, scope: Scope)] = [
         ("sessions:read", .read), ("sessions:create", .create), ("sessions:write", .write), ("sessions:admin", .admin),
@@ -32,6 +43,18 @@ public struct APIKey: Sendable, Hashable {
     /// What it may do.
     public let scopes: Scope
     let digest: [UInt8]
+    /// Names this exact key (secret and scopes): access tokens minted for the key carry it, so
+    /// removing or changing the key ends them at once. A hash of the digest, so it reveals nothing.
+    let version: String
+
+    init(name: String, scopes: Scope, digest: [UInt8]) {
+        self.name = name
+        self.scopes = scopes
+        self.digest = digest
+        var material = Array("sessiond-key-version-1".utf8) + digest
+        withUnsafeBytes(of: scopes.rawValue.bigEndian) { material += $0 }
+        self.version = Base64URL.encode(SHA256.hash(data: material).prefix(12))
+    }
 }
 
 /// The API keys, loaded from a file of `NAME SCOPES SECRET` lines.
@@ -120,6 +143,11 @@ public final class APIKeys: Sendable {
     public func replace(with other: APIKeys) {
         let keys = other.keys.withLockedValue { $0 }
         self.keys.withLockedValue { $0 = keys }
+    }
+
+    /// The key called `name`, if any.
+    public func key(named name: some StringProtocol) -> APIKey? {
+        self.keys.withLockedValue { keys in keys.first { $0.name == name } }
     }
 
     /// The key named by an `Authorization: Bearer <key>` value, or nil.

@@ -78,6 +78,8 @@ public struct SessionServiceConfiguration: Sendable {
         public var claims: [String] = []
         /// `max-age` of the JWKS: how long verifiers may cache the key set (seconds).
         public var jwksMaxAge: Int = 300
+        /// Lifetime of client-credentials access tokens (seconds).
+        public var clientTokenTTL: Int = 600
         /// Claims sessiond sets itself, which `--token-claims` may not name.
         public static let reservedClaims: Set<String> = [
             "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "client_id", "scope", "cnf", "act", "may_act",
@@ -157,6 +159,11 @@ public struct SessionServiceConfiguration: Sendable {
         try require(tokens.maximumTTL >= 1 && tokens.maximumTTL <= 86_400, "token max TTL must be 1–86400 seconds")
         try require(tokens.defaultTTL >= 1 && tokens.defaultTTL <= tokens.maximumTTL, "token TTL must be between 1 and the token max TTL")
         try require(tokens.jwksMaxAge >= 1 && tokens.jwksMaxAge <= 86_400, "JWKS max-age must be 1–86400 seconds")
+        try require(tokens.clientTokenTTL >= 1 && tokens.clientTokenTTL <= 86_400, "client token TTL must be 1–86400 seconds")
+        if let issuer = tokens.issuer {
+            // Client tokens are meant for sessiond itself (aud = issuer); a session token must never pass as one.
+            try require(!tokens.audiences.contains(issuer), "the token issuer may not be one of the token audiences")
+        }
         for claim in tokens.claims {
             try require(!claim.isEmpty && claim.utf8.count <= 64, "token claims must be 1–64 characters")
             try require(!Tokens.reservedClaims.contains(claim), "token claim '\(claim)' is set by sessiond itself")

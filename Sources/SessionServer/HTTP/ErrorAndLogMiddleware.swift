@@ -15,31 +15,35 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
     let routeTable: RouteTable
     /// The per-request log line and latency metric.
     let requestLog: RequestLog
-    /// Callers of `/v1` are authenticated here, so that the log line names the caller whatever the
-    /// outcome (``APIKeyMiddleware`` refuses those without a key).
-    let apiKeys: APIKeys
+    /// Callers of `/v1` and `/oauth2` are authenticated here (a static key or a client-credentials
+    /// access token, by the authenticator the fast path shares), so that the log line names the
+    /// caller whatever the outcome (``APIKeyMiddleware`` refuses those without one).
+    let authenticator: CallerAuthenticator
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         var context = context
         let path = request.uri.path
-        if path.hasPrefix("/v1/") || path.hasPrefix("/oauth2/"), let authorization = request.headers[.authorization] {
-            context.apiKey = self.apiKeys.authenticate(authorization: authorization)
-        }
+        let isOAuth = path.hasPrefix("/oauth2/")
         var response: Response
         do {
+            if path.hasPrefix("/v1/") || isOAuth, let authorization = request.headers[.authorization] {
+                // Throws (503) when a token's revocation cannot be checked.
+                context.caller = try await self.authenticator.authenticate(authorization: authorization)
+            }
             response = try await next(request, context)
         } catch {
             var apiError = Self.apiError(for: error, logger: context.logger)
             var headers: HTTPFields = [:]
-            if apiError.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+            if apiError.status == .unauthorized { headers[.wwwAuthenticate] = isOAuth ? #"Basic realm="sessiond""# : "Bearer" }
             if apiError.status == .serviceUnavailable { headers[.retryAfter] = SessionAPIError.retryAfterSeconds }
+            if let seconds = apiError.retryAfter { headers[.retryAfter] = String(seconds) }
             if apiError == .notFound, let allowed = self.routeTable.allowedMethods(path: request.uri.path) {
                 // The path exists, the method does not.
                 apiError = .methodNotAllowed
                 headers[.allow] = allowed
             }
-            response = JSONResponses.response(apiError.status, JSONResponses.error(apiError), headers: headers)
+            response = JSONResponses.response(apiError.status, isOAuth ? JSONResponses.oauthError(apiError) : JSONResponses.error(apiError), headers: headers)
         }
         // Everything but the public key set (which says how long to cache it) is never to be stored.
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
@@ -48,7 +52,7 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
             route: context.endpointPath ?? "unmatched",
             status: response.status.code,
             since: start,
-            caller: context.apiKey?.name,
+            caller: context.caller?.name ?? context.reportedCaller.value,
             logger: context.logger
         )
         return response
@@ -82,13 +86,13 @@ struct ErrorAndLogMiddleware: RouterMiddleware {
     }
 }
 
-/// Refuses `/v1` callers without a valid `Authorization: Bearer <key>` (authenticated once, by
+/// Refuses `/v1` callers without a valid `Authorization: Bearer <key or token>` (authenticated once, by
 /// ``ErrorAndLogMiddleware``).
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = SessionRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard context.apiKey != nil else { throw SessionAPIError.unauthorized }
+        guard context.caller != nil else { throw SessionAPIError.unauthorized }
         return try await next(request, context)
     }
 }

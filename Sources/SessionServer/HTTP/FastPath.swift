@@ -30,7 +30,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// What every connection's fast path shares.
     struct Service: Sendable {
         let routes: SessionRoutes
-        let apiKeys: APIKeys
+        let authenticator: CallerAuthenticator
         let requestLog: RequestLog
         let logger: Logger
 
@@ -46,7 +46,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
             guard authorization.count == 1 else { return nil }
             switch (head.method, head.uri) {
             case (.GET, "/v1/session"):
-                guard length == 0, let key = self.key(authorization[0], .read) else { return nil }
+                guard length == 0, let caller = self.caller(authorization[0], .read) else { return nil }
                 let tokenHeader = headers["x-session-token"]
                 guard tokenHeader.count <= 1,
                     let token = SessionRoutes.token(
@@ -55,25 +55,42 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
                         cookieName: self.routes.configuration.cookie.name
                     )
                 else { return nil }
-                return Accepted(work: .resolve(token), route: "/v1/session", head: head, caller: key.name)
+                return Accepted(work: .resolve(token), route: "/v1/session", head: head, caller: caller)
             case (.POST, "/v1/sessions"):
                 guard let length, length > 0, length <= self.routes.configuration.limits.maximumBodyBytes,
                     headers["content-type"].count == 1, SessionRoutes.isJSON(contentType: headers["content-type"][0]),
-                    let key = self.key(authorization[0], .create)
+                    let caller = self.caller(authorization[0], .create)
                 else { return nil }
-                return Accepted(work: .create(length: length), route: "/v1/sessions", head: head, caller: key.name)
+                return Accepted(work: .create(length: length), route: "/v1/sessions", head: head, caller: caller)
             default:
                 return nil
             }
         }
 
-        private func key(_ authorization: String, _ scope: Scope) -> APIKey? {
-            guard let key = self.apiKeys.authenticate(authorization: authorization), key.scopes.contains(scope) else { return nil }
-            return key
+        /// The caller, when it has `scope` (before a token's revocation check, which ``answer`` makes).
+        private func caller(_ authorization: String, _ scope: Scope) -> Caller? {
+            guard let caller = self.authenticator.presentedCaller(authorization: authorization), caller.scopes.contains(scope) else { return nil }
+            return caller
         }
 
-        /// Status, body and ETag of the answer; errors become the router's error bodies.
-        func answer(_ work: Work, body: ByteBuffer?) async -> (status: HTTPResponse.Status, body: [UInt8], eTag: String?) {
+        /// Status, body and ETag of the answer; errors become the router's error bodies. A revoked
+        /// access token is refused before any work, with the router's 401.
+        func answer(_ accepted: Accepted, body: ByteBuffer?) async -> (status: HTTPResponse.Status, body: [UInt8], eTag: String?, caller: String?) {
+            // As in the router: a token whose revocation cannot be checked is 503, a revoked one 401,
+            // and neither request names a caller in its log line.
+            do {
+                guard try await self.authenticator.isStillValid(accepted.caller) else {
+                    return (.unauthorized, JSONResponses.error(.unauthorized), nil, nil)
+                }
+            } catch {
+                let apiError = ErrorAndLogMiddleware.apiError(for: error, logger: self.logger)
+                return (apiError.status, JSONResponses.error(apiError), nil, nil)
+            }
+            let (status, answer, eTag) = await self.perform(accepted.work, body: body)
+            return (status, answer, eTag, accepted.caller.name)
+        }
+
+        private func perform(_ work: Work, body: ByteBuffer?) async -> (status: HTTPResponse.Status, body: [UInt8], eTag: String?) {
             do {
                 switch work {
                 case .resolve(let token):
@@ -101,10 +118,10 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let work: Work
         let route: String
         let method: String
-        let caller: String
+        let caller: Caller
         let start: ContinuousClock.Instant
 
-        init(work: Work, route: String, head: HTTPRequestHead, caller: String) {
+        init(work: Work, route: String, head: HTTPRequestHead, caller: Caller) {
             self.work = work
             self.route = route
             self.method = head.method.rawValue
@@ -175,7 +192,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let service = self.service
         let eventLoop = context.eventLoop
         Task(executorPreference: self.executor) {
-            let answer = await service.answer(accepted.work, body: body)
+            let answer = await service.answer(accepted, body: body)
             if eventLoop.inEventLoop {
                 bound.value.handler.respond(accepted, answer, context: bound.value.context)
             } else {
@@ -186,7 +203,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func respond(
         _ accepted: Accepted,
-        _ answer: (status: HTTPResponse.Status, body: [UInt8], eTag: String?),
+        _ answer: (status: HTTPResponse.Status, body: [UInt8], eTag: String?, caller: String?),
         context: ChannelHandlerContext
     ) {
         // The log line and the latency metric are the request's, whether or not its client is still
@@ -196,7 +213,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
             route: accepted.route,
             status: answer.status.code,
             since: accepted.start,
-            caller: accepted.caller,
+            caller: answer.caller,
             newRequestID: true,
             logger: self.service.logger
         )
@@ -205,6 +222,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         var headers = HTTPHeaders()
         if let eTag = answer.eTag { headers.add(name: "ETag", value: eTag) }
         if answer.status == .serviceUnavailable { headers.add(name: "Retry-After", value: SessionAPIError.retryAfterSeconds) }
+        if answer.status == .unauthorized { headers.add(name: "WWW-Authenticate", value: "Bearer") }
         headers.add(name: "Content-Type", value: JSONResponses.contentType)
         headers.add(name: "Content-Length", value: String(answer.body.count))
         headers.add(name: "Cache-Control", value: "no-store")

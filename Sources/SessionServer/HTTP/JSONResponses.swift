@@ -69,6 +69,16 @@ enum JSONResponses {
         return bytes
     }
 
+    /// `{"error","error_description"}` (RFC 6749 §5.2), the error shape of `/oauth2/*`.
+    static func oauthError(_ error: SessionAPIError) -> [UInt8] {
+        var bytes = Array(#"{"error":""#.utf8)
+        bytes.append(contentsOf: error.oauthCode.utf8)
+        bytes.append(contentsOf: #"","error_description":"#.utf8)
+        JSONValue.appendQuoted(error.message, to: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
     static func response(
         _ status: HTTPResponse.Status,
         _ bytes: [UInt8],

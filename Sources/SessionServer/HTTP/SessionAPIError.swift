@@ -18,6 +18,11 @@ public struct SessionAPIError: Error, Sendable, Hashable, CustomStringConvertibl
         case internalError = "internal_error"
         case tokensNotConfigured = "tokens_not_configured"
         case signingKeyUnavailable = "signing_key_unavailable"
+        case unsupportedGrantType = "unsupported_grant_type"
+        case invalidScope = "invalid_scope"
+        case unsupportedTokenType = "unsupported_token_type"
+        case unauthorizedClient = "unauthorized_client"
+        case tooManyRequests = "too_many_requests"
     }
 
     private let code: Code
@@ -25,11 +30,14 @@ public struct SessionAPIError: Error, Sendable, Hashable, CustomStringConvertibl
     public let message: String
     /// A status other than the code's usual one (forward-auth answers "no session" with 401).
     private let statusOverride: HTTPResponse.Status?
+    /// Seconds for `Retry-After` (429 answers).
+    public let retryAfter: Int?
 
-    private init(_ code: Code, _ message: String, status: HTTPResponse.Status? = nil) {
+    private init(_ code: Code, _ message: String, status: HTTPResponse.Status? = nil, retryAfter: Int? = nil) {
         self.code = code
         self.message = message
         self.statusOverride = status
+        self.retryAfter = retryAfter
     }
 
     /// `Retry-After` of every 503: the store may be failing over; ask again in a second.
@@ -38,11 +46,16 @@ public struct SessionAPIError: Error, Sendable, Hashable, CustomStringConvertibl
     /// The stable machine-readable code of the error body.
     public var codeString: String { self.code.rawValue }
 
+    /// The code on `/oauth2/*` (RFC 6749 §5.2): `invalid_client` for 401, else the same code.
+    public var oauthCode: String { self.code == .unauthorized ? "invalid_client" : self.code.rawValue }
+
     /// The HTTP status.
     public var status: HTTPResponse.Status {
         if let statusOverride { return statusOverride }
         switch self.code {
-        case .invalidRequest: return .badRequest
+        case .invalidRequest, .unsupportedGrantType, .invalidScope, .unsupportedTokenType: return .badRequest
+        case .unauthorizedClient: return .forbidden
+        case .tooManyRequests: return .tooManyRequests
         case .unauthorized: return .unauthorized
         case .forbidden: return .forbidden
         case .sessionNotFound, .notFound, .tokensNotConfigured: return .notFound
@@ -84,6 +97,20 @@ public struct SessionAPIError: Error, Sendable, Hashable, CustomStringConvertibl
     public static func payloadTooLarge(_ message: String) -> Self { Self(.payloadTooLarge, message) }
     /// 415 `unsupported_media_type`.
     public static let unsupportedMediaType = Self(.unsupportedMediaType, "the body must be application/json")
+    /// 400 `unsupported_grant_type` (OAuth): anything but `client_credentials`.
+    public static let unsupportedGrantType = Self(.unsupportedGrantType, "only grant_type=client_credentials is supported")
+    /// 400 `invalid_scope` (OAuth).
+    public static let invalidScope = Self(.invalidScope, "scope names a scope this client does not have")
+    /// 400 `unsupported_token_type` (OAuth revocation): session access tokens end with their session.
+    public static let unsupportedTokenType = Self(.unsupportedTokenType, "session access tokens end with their session; destroy the session")
+    /// 403 `unauthorized_client` (OAuth revocation): the token belongs to another client.
+    public static let unauthorizedClient = Self(.unauthorizedClient, "the token was issued to another client")
+    /// 401 `unauthorized` (`invalid_client` on /oauth2/*): the same answer whether or not the client exists.
+    public static let invalidClient = Self(.unauthorized, "client authentication failed")
+    /// 429 `too_many_requests`: too many failed authentications; retry after `seconds`.
+    public static func tooManyRequests(retryAfter seconds: Int) -> Self {
+        Self(.tooManyRequests, "too many failed authentications; retry later", retryAfter: max(1, seconds))
+    }
     /// 415 `unsupported_media_type` with its own message.
     public static func unsupportedForm(_ message: String) -> Self { Self(.unsupportedMediaType, message) }
     /// 503 `store_unavailable`.

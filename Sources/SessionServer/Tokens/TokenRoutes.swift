@@ -12,6 +12,7 @@ import SessionTokens
 struct TokenRoutes: Sendable {
     let routes: SessionRoutes
     let tokens: TokenService?
+    let authenticator: CallerAuthenticator
     let metrics = TokenMetrics()
 
     static let jwksContentType = "application/jwk-set+json"
@@ -22,13 +23,16 @@ struct TokenRoutes: Sendable {
         group.get("auth", use: self.forwardAuth)
     }
 
-    /// `/.well-known/jwks.json` and `/oauth2/introspect`.
+    /// `/.well-known/*` and `/oauth2/*`.
     func register(root router: Router<SessionRequestContext>) {
         router.get(".well-known/jwks.json", use: self.jwks)
+        router.get(".well-known/oauth-authorization-server", use: self.metadata)
         router.post("oauth2/introspect", use: self.introspect)
+        router.post("oauth2/token", use: self.token)
+        router.post("oauth2/revoke", use: self.revoke)
     }
 
-    private func service() throws -> TokenService {
+    func service() throws -> TokenService {
         guard let tokens else { throw SessionAPIError.tokensNotConfigured }
         return tokens
     }
@@ -102,7 +106,7 @@ struct TokenRoutes: Sendable {
         }
         let minted: (token: String, expiresIn: Int)
         do {
-            minted = try tokens.mint(session: session, audience: audience, ttl: ttl, clientID: context.apiKey?.name ?? "")
+            minted = try tokens.mint(session: session, audience: audience, ttl: ttl, clientID: context.caller?.name ?? "")
         } catch let error as SessionAPIError where error == .sessionNotFound {
             throw noSession
         }
@@ -134,43 +138,69 @@ struct TokenRoutes: Sendable {
     // MARK: Introspection (RFC 7662)
 
     @Sendable func introspect(_ request: Request, context: SessionRequestContext) async throws -> Response {
-        try context.require(.introspectTokens, named: "tokens:introspect")
         let tokens = try self.service()
+        let caller = try await self.oauthCaller(request, context: context)
+        guard caller.scopes.contains(.introspectTokens) else { throw SessionAPIError.forbidden("tokens:introspect") }
         let form = try await Self.formBody(request)
         guard let token = form["token"], !token.isEmpty else { throw SessionAPIError.invalidRequest("the token parameter is required") }
-        guard case .success(let claims) = tokens.validate(token),
-            let handleText = claims.sessionHandle, let handle = SessionHandle(parsing: handleText),
-            // 503 when the store cannot answer: never "inactive" for "cannot check".
-            let session = try await self.routes.repository.session(handle: handle),
-            session.userID == claims.subject
-        else {
-            self.metrics.inactive.increment()
-            return JSONResponses.response(.ok, Array(#"{"active":false}"#.utf8))
-        }
-        var body = Array(#"{"active":true,"sub":"#.utf8)
-        JSONText.appendQuoted(claims.subject, to: &body)
-        body += #","aud":"#.utf8
-        if claims.audiences.count == 1 {
-            JSONText.appendQuoted(claims.audiences[0], to: &body)
-        } else {
-            body.append(UInt8(ascii: "["))
-            for (index, audience) in claims.audiences.enumerated() {
-                if index > 0 { body.append(UInt8(ascii: ",")) }
-                JSONText.appendQuoted(audience, to: &body)
+        if case .success(let claims) = tokens.validate(token) {
+            // A session token: active while its session is live (503 when the store cannot answer:
+            // never "inactive" for "cannot check").
+            guard let handleText = claims.sessionHandle, let handle = SessionHandle(parsing: handleText),
+                let session = try await self.routes.repository.session(handle: handle),
+                session.userID == claims.subject
+            else { return self.inactive() }
+            var body = Array(#"{"active":true,"sub":"#.utf8)
+            JSONText.appendQuoted(claims.subject, to: &body)
+            body += #","aud":"#.utf8
+            if claims.audiences.count == 1 {
+                JSONText.appendQuoted(claims.audiences[0], to: &body)
+            } else {
+                body.append(UInt8(ascii: "["))
+                for (index, audience) in claims.audiences.enumerated() {
+                    if index > 0 { body.append(UInt8(ascii: ",")) }
+                    JSONText.appendQuoted(audience, to: &body)
+                }
+                body.append(UInt8(ascii: "]"))
             }
-            body.append(UInt8(ascii: "]"))
+            body += #","iss":"#.utf8
+            JSONText.appendQuoted(claims.issuer, to: &body)
+            body += #","exp":\#(claims.expiresAt),"iat":\#(claims.issuedAt),"jti":"#.utf8
+            JSONText.appendQuoted(claims.tokenID, to: &body)
+            body += #","sid":"#.utf8
+            JSONText.appendQuoted(handleText, to: &body)
+            body += #","client_id":"#.utf8
+            JSONText.appendQuoted(claims.clientID ?? "", to: &body)
+            body += #","token_type":"Bearer"}"#.utf8
+            self.metrics.active.increment()
+            return JSONResponses.response(.ok, body)
         }
+        // A client-credentials token: active while its key is unchanged and it is not revoked.
+        guard let client = self.authenticator.caller(ofToken: token, tokens: tokens),
+            case .accessToken(let tokenID, let expiresAt) = client.credential,
+            try await self.authenticator.isStillValid(client),
+            case .success(let claims) = tokens.validateClientToken(token)
+        else { return self.inactive() }
+        var body = Array(#"{"active":true,"sub":"#.utf8)
+        JSONText.appendQuoted(client.name, to: &body)
+        body += #","aud":"#.utf8
+        JSONText.appendQuoted(tokens.issuer, to: &body)
         body += #","iss":"#.utf8
-        JSONText.appendQuoted(claims.issuer, to: &body)
-        body += #","exp":\#(claims.expiresAt),"iat":\#(claims.issuedAt),"jti":"#.utf8
-        JSONText.appendQuoted(claims.tokenID, to: &body)
-        body += #","sid":"#.utf8
-        JSONText.appendQuoted(handleText, to: &body)
+        JSONText.appendQuoted(tokens.issuer, to: &body)
+        body += #","exp":\#(expiresAt),"iat":\#(claims.issuedAt),"jti":"#.utf8
+        JSONText.appendQuoted(tokenID, to: &body)
         body += #","client_id":"#.utf8
-        JSONText.appendQuoted(claims.clientID ?? "", to: &body)
+        JSONText.appendQuoted(client.name, to: &body)
+        body += #","scope":"#.utf8
+        JSONText.appendQuoted(claims.scopeText, to: &body)
         body += #","token_type":"Bearer"}"#.utf8
         self.metrics.active.increment()
         return JSONResponses.response(.ok, body)
+    }
+
+    private func inactive() -> Response {
+        self.metrics.inactive.increment()
+        return JSONResponses.response(.ok, Array(#"{"active":false}"#.utf8))
     }
 
     /// An `application/x-www-form-urlencoded` body (at most 16 KiB) as name → value; a repeated
@@ -179,7 +209,8 @@ struct TokenRoutes: Sendable {
         let contentType = request.headers[.contentType] ?? ""
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces.lowercased() } ?? ""
         guard mediaType == "application/x-www-form-urlencoded" else {
-            throw SessionAPIError.unsupportedForm("the body must be application/x-www-form-urlencoded")
+            // RFC 6749 §5.2 has no media-type error: a body in another format is an invalid request.
+            throw SessionAPIError.invalidRequest("the body must be application/x-www-form-urlencoded")
         }
         let buffer: ByteBuffer
         do {
@@ -215,4 +246,7 @@ struct TokenMetrics: Sendable {
     let issued = Counter(label: "sessiond_tokens_issued_total")
     let active = Counter(label: "sessiond_tokens_introspected_total", dimensions: [("active", "true")])
     let inactive = Counter(label: "sessiond_tokens_introspected_total", dimensions: [("active", "false")])
+    let clientTokens = Counter(label: "sessiond_client_tokens_issued_total")
+    let revoked = Counter(label: "sessiond_client_tokens_revoked_total")
+    let failedClientAuthentications = Counter(label: "sessiond_client_authentication_failures_total")
 }

@@ -26,7 +26,7 @@ final class TokenService: Sendable {
     var now: Int64 { self.clock() }
 
     /// The longest lifetime of any token sessiond signs: a key stays published this long after it stops signing.
-    var longestTokenLifetime: Int64 { Int64(self.settings.maximumTTL) }
+    var longestTokenLifetime: Int64 { Int64(max(self.settings.maximumTTL, self.settings.clientTokenTTL)) }
 
     /// The keys verifiers may use now.
     func publishedKeys(at nowSeconds: Int64) -> KeySet {
@@ -84,6 +84,64 @@ final class TokenService: Sendable {
         }
         claims.append(UInt8(ascii: "}"))
         return (AccessTokenJWT.sign(claims: claims, with: key), Int(lifetime))
+    }
+
+    /// A client-credentials access token for `key` with `scopes` (RFC 9068): `aud` is the issuer
+    /// itself, `sub` = `client_id` = the key's name, and `kv` names the key's version so that
+    /// changing or removing the key ends the token.
+    func mintClientToken(for key: APIKey, scopes: Scope) throws -> (token: String, expiresIn: Int, scope: String) {
+        let nowMilliseconds = self.now
+        guard let signingKey = self.keyring.signer(at: nowMilliseconds / 1000) else { throw SessionAPIError.signingKeyUnavailable }
+        let issuedAt = nowMilliseconds / 1000
+        let lifetime = Int64(self.settings.clientTokenTTL)
+        let scope = scopes.names
+        var claims = Array(#"{"iss":"#.utf8)
+        JSONText.appendQuoted(self.issuer, to: &claims)
+        claims += #","sub":"#.utf8
+        JSONText.appendQuoted(key.name, to: &claims)
+        claims += #","aud":"#.utf8
+        JSONText.appendQuoted(self.issuer, to: &claims)
+        claims += #","client_id":"#.utf8
+        JSONText.appendQuoted(key.name, to: &claims)
+        claims += #","scope":"#.utf8
+        JSONText.appendQuoted(scope, to: &claims)
+        claims += #","iat":\#(issuedAt),"exp":\#(issuedAt + lifetime),"jti":""#.utf8
+        claims += Base64URL.encodeBytes(SecureRandom.bytes(16))
+        claims += #"","kv":""#.utf8
+        claims += key.version.utf8
+        claims += #""}"#.utf8
+        return (AccessTokenJWT.sign(claims: claims, with: signingKey), Int(lifetime), scope)
+    }
+
+    /// The claims of a client-credentials token valid now: signed by a published key, issued by us
+    /// for ourselves (`aud` = issuer), with `scope`, `client_id` = `sub` and a key version, no `sid`.
+    func validateClientToken(_ token: some StringProtocol) -> Result<VerifiedClientToken, AccessTokenJWT.Rejection> {
+        let now = self.now / 1000
+        let result = AccessTokenJWT.validate(
+            token,
+            keys: self.publishedKeys(at: now),
+            expectations: .init(issuer: self.issuer, audiences: [self.issuer], leeway: 0),
+            now: now
+        )
+        let claims: VerifiedAccessToken
+        switch result {
+        case .success(let valid): claims = valid
+        case .failure(let rejection): return .failure(rejection)
+        }
+        guard claims.sessionHandle == nil, let clientID = claims.clientID, clientID == claims.subject,
+            let scopeText = claims.scope, let keyVersion = claims.stringClaim("kv")
+        else { return .failure(.missingClaim) }
+        var scopes: Scope = []
+        for name in scopeText.split(separator: " ") {
+            guard let scope = Scope.named(name) else { return .failure(.missingClaim) }
+            scopes.insert(scope)
+        }
+        return .success(
+            VerifiedClientToken(
+                clientID: clientID, scopes: scopes, tokenID: claims.tokenID, issuedAt: claims.issuedAt,
+                expiresAt: claims.expiresAt, keyVersion: keyVersion, scopeText: scopeText
+            )
+        )
     }
 
     /// The token's claims when its signature, issuer, audience and lifetime are valid now (not yet

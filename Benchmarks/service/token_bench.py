@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Access-token benchmark driver, run by scripts/bench-tokens.sh with everything up.
+
+Side by side in one run, rounds alternating: resolve on this build, resolve on the previous release
+(v0.2, before tokens) over the same Redis, the session → token exchange (ES256 and EdDSA) and
+forward-auth; then TokenVerifier's cached and uncached check. Prints a Markdown report.
+"""
+import os, subprocess, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import service_bench as sb  # noqa: E402  (wrk, CPU, create_sessions, med, Report)
+
+ES_PORT = int(os.environ["SESSIOND_PORT"])
+ED_PORT = int(os.environ["SESSIOND_PORT_EDDSA"])
+BASE_PORT = int(os.environ.get("SESSIOND_PORT_BASE", "0"))
+for port, variable in [(ED_PORT, "SESSIOND_PID_EDDSA"), (BASE_PORT, "SESSIOND_PID_BASE")]:
+    if variable in os.environ:
+        sb.PIDS[port] = int(os.environ[variable])
+
+
+def row(name, samples):
+    return (f"| {name} | {sb.med([s[0] for s in samples]):,.0f} | {sb.med([s[1] for s in samples]):.3f} | "
+            f"{sb.med([s[2] for s in samples]):.3f} | {sb.med([s[3]['sessiond'] for s in samples]):.1f} |")
+
+
+def main():
+    report = sb.Report()
+    sb.redis("flushall")
+    tokens = sb.create_sessions(1000)
+    tokens_file = os.path.join(sb.WORK, "token-bench-tokens.txt")
+    with open(tokens_file, "w") as f:
+        f.write("\n".join(tokens) + "\n")
+    env = {"TOKENS_FILE": tokens_file, "API_KEY": sb.KEY}
+    scripts = os.path.dirname(os.path.abspath(__file__))
+    resolve, base, exchange_es, exchange_ed, auth = [], [], [], [], []
+    for _ in range(sb.ROUNDS):
+        resolve.append(sb.wrk("/v1/session", os.path.join(scripts, "resolve.lua"), env=env, port=ES_PORT))
+        if BASE_PORT:
+            base.append(sb.wrk("/v1/session", os.path.join(scripts, "resolve.lua"), env=env, port=BASE_PORT))
+        exchange_es.append(sb.wrk("/v1/session/token", os.path.join(scripts, "exchange.lua"), env=env, port=ES_PORT))
+        exchange_ed.append(sb.wrk("/v1/session/token", os.path.join(scripts, "exchange.lua"), env=env, port=ED_PORT))
+        auth.append(sb.wrk("/v1/auth", os.path.join(scripts, "auth.lua"), env=env, port=ES_PORT))
+    report.append(f"{sb.ROUNDS} alternating rounds of wrk -t2 -c50 -d{sb.DURATION}, 1,000 sessions, default settings (log level info):\n")
+    report.append("| what (50 connections) | req/s (median) | p50 ms | p99 ms | sessiond CPU µs/req |")
+    report.append("|---|---|---|---|---|")
+    report.append(row("GET /v1/session (resolve, this build)", resolve))
+    if base:
+        report.append(row("GET /v1/session (resolve, v0.2 before tokens)", base))
+    report.append(row("POST /v1/session/token (exchange, ES256)", exchange_es))
+    report.append(row("POST /v1/session/token (exchange, EdDSA)", exchange_ed))
+    report.append(row("GET /v1/auth (forward-auth, ES256)", auth))
+    r = sb.med([s[0] for s in resolve])
+    report.append("")
+    report.append(f"- exchange / resolve: ES256 **{sb.med([s[0] for s in exchange_es]) / r:.2f}×**, "
+                  f"EdDSA **{sb.med([s[0] for s in exchange_ed]) / r:.2f}×**, forward-auth {sb.med([s[0] for s in auth]) / r:.2f}× (target ≥ 0.4×)")
+    if base:
+        report.append(f"- resolve, this build / v0.2: **{r / sb.med([s[0] for s in base]):.2f}×** "
+                      f"(CPU {sb.med([s[3]['sessiond'] for s in resolve]):.1f} vs {sb.med([s[3]['sessiond'] for s in base]):.1f} µs/req)")
+    lines = subprocess.run([os.environ["TOKEN_BENCH"]], capture_output=True, text=True, check=True).stdout.split()
+    results = {(kind, alg): int(ns) for kind, alg, ns in (line.split(",") for line in lines)}
+    report.append("")
+    report.append("TokenVerifier (one process; median of 21 batches):\n")
+    report.append("| | ES256 | EdDSA | target |")
+    report.append("|---|---|---|---|")
+    for kind, label, target in [("verify-cached", "cached check (a token seen before)", "≤ 2 µs"),
+                                ("verify-uncached", "uncached check (signature + claims)", "≤ 150 µs"),
+                                ("sign", "signing (sessiond's cost per token)", "")]:
+        report.append(f"| {label} | {results[(kind, 'ES256')] / 1000:.2f} µs | {results[(kind, 'EdDSA')] / 1000:.2f} µs | {target} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+import NIOConcurrencyHelpers
+import SessionCore
+import SessionTokens
+
+/// Who is calling: a static API key, or an access token minted for one by the client-credentials
+/// grant. The router and the fast path both get theirs from ``CallerAuthenticator``.
+public struct Caller: Sendable, Hashable {
+    /// How the caller proved it.
+    public enum Credential: Sendable, Hashable {
+        /// `Authorization: Bearer <API key secret>`.
+        case apiKey
+        /// `Authorization: Bearer <access token>` (client credentials); `tokenID` is its `jti`.
+        case accessToken(tokenID: String, expiresAt: Int64)
+    }
+
+    /// The key's name (the token's `client_id`): what logs show.
+    public let name: String
+    /// What it may do (a token's own scopes, a subset of its key's).
+    public let scopes: Scope
+    /// How it proved it.
+    public let credential: Credential
+}
+
+/// Turns an `Authorization` value into a ``Caller``: a static key (SHA-256, constant-time compare),
+/// else a client-credentials access token (signature, issuer, audience, expiry and key version,
+/// cached until it expires). A token must then pass ``isStillValid(_:)`` (the revocation deny-list in
+/// Redis) before its request runs, so a revoked token is refused by every replica at once.
+final class CallerAuthenticator: Sendable {
+    let apiKeys: APIKeys
+    let tokens: TokenService?
+    let oauthState: (any OAuthStateStore)?
+    private let verified = NIOLockedValueBox([String: VerifiedClientToken]())
+    static let cacheCapacity = 10_000
+
+    init(apiKeys: APIKeys, tokens: TokenService?, oauthState: (any OAuthStateStore)?) {
+        self.apiKeys = apiKeys
+        self.tokens = tokens
+        self.oauthState = oauthState
+    }
+
+    /// The caller of a Bearer `Authorization` value, before the revocation check; nil when unknown.
+    func presentedCaller(authorization header: String) -> Caller? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let presented = parts[1].trimmingSpaces
+        if let key = self.apiKeys.authenticate(presented) {
+            return Caller(name: key.name, scopes: key.scopes, credential: .apiKey)
+        }
+        guard let tokens, presented.utf8.count > 40, presented.utf8.count <= AccessTokenJWT.maximumLength,
+            presented.utf8.lazy.filter({ $0 == UInt8(ascii: ".") }).count == 2
+        else { return nil }
+        return self.caller(ofToken: String(presented), tokens: tokens)
+    }
+
+    /// The caller of a client-credentials token that is valid now, against the keys in force now.
+    func caller(ofToken token: String, tokens: TokenService) -> Caller? {
+        let now = tokens.now / 1000
+        let cached = self.verified.withLockedValue { $0[token] }
+        let claims: VerifiedClientToken
+        if let cached {
+            claims = cached
+        } else {
+            guard case .success(let fresh) = tokens.validateClientToken(token) else { return nil }
+            claims = fresh
+            self.verified.withLockedValue { cache in
+                if cache.count >= Self.cacheCapacity {
+                    cache = cache.filter { $0.value.expiresAt > now }
+                    if cache.count >= Self.cacheCapacity { cache.removeAll(keepingCapacity: true) }
+                }
+                cache[token] = claims
+            }
+        }
+        guard now < claims.expiresAt else {
+            _ = self.verified.withLockedValue { $0.removeValue(forKey: token) }
+            return nil
+        }
+        // The key must still exist unchanged: a removed or changed key ends its tokens at once.
+        guard let key = self.apiKeys.key(named: claims.clientID), key.version == claims.keyVersion else { return nil }
+        return Caller(name: claims.clientID, scopes: claims.scopes.intersection(key.scopes), credential: .accessToken(tokenID: claims.tokenID, expiresAt: claims.expiresAt))
+    }
+
+    /// Whether `caller` may go on: always for a static key; for a token, unless it was revoked.
+    /// Throws when the deny-list cannot be read (503: never let a possibly revoked token through).
+    func isStillValid(_ caller: Caller) async throws -> Bool {
+        guard case .accessToken(let tokenID, _) = caller.credential else { return true }
+        guard let oauthState else { return true }
+        return try await !oauthState.isRevoked(tokenID: tokenID)
+    }
+
+    /// Both steps, for the router.
+    func authenticate(authorization header: String) async throws -> Caller? {
+        guard let caller = self.presentedCaller(authorization: header) else { return nil }
+        return try await self.isStillValid(caller) ? caller : nil
+    }
+}
+
+/// A client-credentials access token whose signature and claims were checked.
+struct VerifiedClientToken: Sendable {
+    let clientID: String
+    let scopes: Scope
+    let tokenID: String
+    let issuedAt: Int64
+    let expiresAt: Int64
+    let keyVersion: String
+    let scopeText: String
+}
