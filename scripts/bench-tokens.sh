@@ -32,8 +32,10 @@ pids+=($!)
 ports=(8120 8121)
 base_env=()
 if [ -n "${BASE_SESSIOND:-}" ]; then
-  "$BASE_SESSIOND" --listen 127.0.0.1:8122 --redis-url redis://127.0.0.1:6402 \
-    --api-keys-file <(grep -v tokens .run/bench-tokens/keys; echo "bench sessions:read,sessions:create,sessions:write,sessions:admin $key") \
+  # An earlier sessiond knows no tokens:* scope: the same key without them.
+  echo "bench sessions:read,sessions:create,sessions:write,sessions:admin $key" > .run/bench-tokens/base-keys
+  chmod 600 .run/bench-tokens/base-keys
+  "$BASE_SESSIOND" --listen 127.0.0.1:8122 --redis-url redis://127.0.0.1:6402 --api-keys-file .run/bench-tokens/base-keys \
     --max-sessions-per-user 2000 > .run/bench-tokens/sessiond-base.log 2>&1 &
   pids+=($!)
   ports+=(8122)

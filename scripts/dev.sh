@@ -51,7 +51,8 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 .build/debug/sessiond "$@" & pids+=($!)
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:8080/healthz >/dev/null && break; sleep 0.1; done
-SESSIOND_URL=http://127.0.0.1:8080 SESSIOND_API_KEY=$(key login) .build/debug/example-login & pids+=($!)
+# The login service authenticates with OAuth client credentials, orders with its static key.
+SESSIOND_URL=http://127.0.0.1:8080 LOGIN_CLIENT_ID=login LOGIN_CLIENT_SECRET=$(key login) .build/debug/example-login & pids+=($!)
 SESSIOND_URL=http://127.0.0.1:8080 SESSIOND_API_KEY=$(key orders) TOKEN_ISSUER=$SESSIOND_TOKEN_ISSUER \
   .build/debug/example-orders & pids+=($!)
 # The gateway: deploy/nginx/gateway.conf rendered for loopback.

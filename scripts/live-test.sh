@@ -6,15 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --product sessiond >/dev/null
 # An independent JOSE implementation to check sessiond's tokens against (pinned).
-python3 -m pip install -q --disable-pip-version-check "PyJWT[crypto]==2.10.1" 2>&1 | grep -v "Running pip as the 'root' user" || true
+python3 -m pip install -q --disable-pip-version-check "PyJWT[crypto]==2.10.1" "authlib==1.6.5" "requests>=2.31" 2>&1 | grep -v "Running pip as the 'root' user" || true
 mkdir -p .run/live
 key="live-$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
 writer_key="writer-$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
 gateway_key="gateway-$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+reader_secret="rd:%2B+$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
 {
   echo "live sessions:read,sessions:create,sessions:write,sessions:admin,tokens:issue,tokens:introspect $key"
   echo "writer sessions:read,sessions:write $writer_key   # no sessions:create: a create is 403"
   echo "gateway tokens:issue $gateway_key"
+  echo "reader sessions:read $reader_secret   # an OAuth client whose secret has : % +"
 } > .run/live/keys
 chmod 600 .run/live/keys
 # Signing keys: key A now; the token tests rotate to B by rewriting this file and sending SIGHUP.
@@ -51,7 +53,8 @@ sentinel_url=${SENTINEL_URL:?SENTINEL_URL is not set: start scripts/redis-lab.sh
 sentinel_pid=$!
 # The example services, against the live sessiond, and a login service whose sessiond has no Redis.
 swift build --product example-login --product example-orders >/dev/null
-SESSIOND_URL=http://127.0.0.1:8097 SESSIOND_API_KEY=$key LOGIN_LISTEN=127.0.0.1:8181 \
+# login uses OAuth client credentials (the key's name and secret), orders the static key: both paths stay exercised.
+SESSIOND_URL=http://127.0.0.1:8097 LOGIN_CLIENT_ID=live LOGIN_CLIENT_SECRET=$key LOGIN_LISTEN=127.0.0.1:8181 \
   .build/debug/example-login > .run/live/login.log 2>&1 &
 login_pid=$!
 SESSIOND_URL=http://127.0.0.1:8097 SESSIOND_API_KEY=$key ORDERS_LISTEN=127.0.0.1:8182 TOKEN_ISSUER=$issuer \
@@ -85,6 +88,10 @@ SESSIOND_PORT=8097 REPLICA_PORT=8098 SESSIOND_PID=$pid REPLICA_PID=$router_pid A
   NO_TOKENS_PORT=8099 DOWN_PORT=8100 GATEWAY_PORT=8190 ORDERS_PORT=8182 ISSUER=$issuer SIGNING_DIR=.run/live/signing \
   LOGS=".run/live/sessiond.log .run/live/sessiond-router.log .run/live/sessiond-down-router.log .run/live/nginx/access.log .run/live/orders.log" \
   REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6399}" python3 Tests/live/test_tokens.py
+SESSIOND_PORT=8097 REPLICA_PORT=8098 SESSIOND_PID=$pid REPLICA_PID=$router_pid API_KEY=$key READER_SECRET=$reader_secret \
+  KEYS_FILE=.run/live/keys DOWN_PORT=8100 LOGIN_PORT=8181 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6399}" \
+  LOGS=".run/live/sessiond.log .run/live/sessiond-router.log .run/live/login.log .run/live/orders.log" \
+  python3 Tests/live/test_oauth.py
 SESSIOND_PORT=8097 ROUTER_PORT=8098 SESSIOND_PID=$pid ROUTER_PID=$router_pid API_KEY=$key WRITER_KEY=$writer_key \
   SESSIOND_LOG=$log ROUTER_LOG=.run/live/sessiond-router.log KEYS_FILE=.run/live/keys DOWN_PORT=8099 DOWN_ROUTER_PORT=8100 \
   LOGIN_PORT=8181 ORDERS_PORT=8182 LOGIN_DOWN_PORT=8183 CLUSTER_PORT=8102 SENTINEL_PORT=8103 READ_TIMEOUT=2 IDLE_TIMEOUT=3 \

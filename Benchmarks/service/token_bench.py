@@ -5,7 +5,7 @@ Side by side in one run, rounds alternating: resolve on this build, resolve on t
 (v0.2, before tokens) over the same Redis, the session → token exchange (ES256 and EdDSA) and
 forward-auth; then TokenVerifier's cached and uncached check. Prints a Markdown report.
 """
-import os, subprocess, sys
+import base64, http.client, json, os, subprocess, sys, urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import service_bench as sb  # noqa: E402  (wrk, CPU, create_sessions, med, Report)
@@ -32,9 +32,22 @@ def main():
         f.write("\n".join(tokens) + "\n")
     env = {"TOKENS_FILE": tokens_file, "API_KEY": sb.KEY}
     scripts = os.path.dirname(os.path.abspath(__file__))
+    # A client-credentials token for the same key (HTTP Basic: name and secret, form-urlencoded).
+    basic = base64.b64encode(f"bench:{urllib.parse.quote(sb.KEY, safe='')}".encode()).decode()
+    conn = http.client.HTTPConnection(sb.HOST, ES_PORT)
+    conn.request("POST", "/oauth2/token", "grant_type=client_credentials",
+                 {"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    payload = response.read()
+    assert response.status == 200, (response.status, payload)
+    client_token = json.loads(payload)["access_token"]
+    token_env = {"TOKENS_FILE": tokens_file, "API_KEY": client_token}
     resolve, base, exchange_es, exchange_ed, auth = [], [], [], [], []
+    resolve_token, token_endpoint = [], []
     for _ in range(sb.ROUNDS):
         resolve.append(sb.wrk("/v1/session", os.path.join(scripts, "resolve.lua"), env=env, port=ES_PORT))
+        resolve_token.append(sb.wrk("/v1/session", os.path.join(scripts, "resolve.lua"), env=token_env, port=ES_PORT))
+        token_endpoint.append(sb.wrk("/oauth2/token", os.path.join(scripts, "client_token.lua"), env={"BASIC": basic}, port=ES_PORT))
         if BASE_PORT:
             base.append(sb.wrk("/v1/session", os.path.join(scripts, "resolve.lua"), env=env, port=BASE_PORT))
         exchange_es.append(sb.wrk("/v1/session/token", os.path.join(scripts, "exchange.lua"), env=env, port=ES_PORT))
@@ -43,16 +56,19 @@ def main():
     report.append(f"{sb.ROUNDS} alternating rounds of wrk -t2 -c50 -d{sb.DURATION}, 1,000 sessions, default settings (log level info):\n")
     report.append("| what (50 connections) | req/s (median) | p50 ms | p99 ms | sessiond CPU µs/req |")
     report.append("|---|---|---|---|---|")
-    report.append(row("GET /v1/session (resolve, this build)", resolve))
+    report.append(row("GET /v1/session (resolve, static API key)", resolve))
+    report.append(row("GET /v1/session (resolve, client-credentials token)", resolve_token))
     if base:
         report.append(row("GET /v1/session (resolve, v0.2 before tokens)", base))
     report.append(row("POST /v1/session/token (exchange, ES256)", exchange_es))
     report.append(row("POST /v1/session/token (exchange, EdDSA)", exchange_ed))
     report.append(row("GET /v1/auth (forward-auth, ES256)", auth))
+    report.append(row("POST /oauth2/token (client credentials, ES256)", token_endpoint))
     r = sb.med([s[0] for s in resolve])
     report.append("")
     report.append(f"- exchange / resolve: ES256 **{sb.med([s[0] for s in exchange_es]) / r:.2f}×**, "
                   f"EdDSA **{sb.med([s[0] for s in exchange_ed]) / r:.2f}×**, forward-auth {sb.med([s[0] for s in auth]) / r:.2f}× (target ≥ 0.4×)")
+    report.append(f"- resolve with a client-credentials token / with the static key: **{sb.med([s[0] for s in resolve_token]) / r:.2f}×** (target ≥ 0.9×)")
     if base:
         report.append(f"- resolve, this build / v0.2: **{r / sb.med([s[0] for s in base]):.2f}×** "
                       f"(CPU {sb.med([s[3]['sessiond'] for s in resolve]):.1f} vs {sb.med([s[3]['sessiond'] for s in base]):.1f} µs/req)")

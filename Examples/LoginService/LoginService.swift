@@ -1,5 +1,8 @@
 // Example: the login service. Checks a demo user's password, creates the session in sessiond,
-// hands the browser the cookie, and logs out. Env: SESSIOND_URL, SESSIOND_API_KEY, LOGIN_LISTEN.
+// hands the browser the cookie, and logs out. It authenticates to sessiond with OAuth 2.0 client
+// credentials (the long-lived secret goes only to /oauth2/token; requests carry a short-lived token)
+// when LOGIN_CLIENT_ID and LOGIN_CLIENT_SECRET are set, else with the static SESSIOND_API_KEY.
+// Env: SESSIOND_URL, LOGIN_CLIENT_ID, LOGIN_CLIENT_SECRET, SESSIOND_API_KEY, LOGIN_LISTEN.
 import Foundation
 import Hummingbird
 import Logging
@@ -27,12 +30,14 @@ struct LoginService {
         let environment = ProcessInfo.processInfo.environment
         let listen = environment["LOGIN_LISTEN"] ?? "127.0.0.1:8081"
         let parts = listen.split(separator: ":")
-        let client = SessionClient(
-            configuration: .init(
-                baseURL: environment["SESSIOND_URL"] ?? "http://127.0.0.1:8080",
-                apiKey: environment["SESSIOND_API_KEY"] ?? ""
-            )
-        )
+        let baseURL = environment["SESSIOND_URL"] ?? "http://127.0.0.1:8080"
+        let configuration: SessionClientConfiguration
+        if let clientID = environment["LOGIN_CLIENT_ID"], let secret = environment["LOGIN_CLIENT_SECRET"], !clientID.isEmpty {
+            configuration = .init(baseURL: baseURL, clientID: clientID, clientSecret: secret, scope: "sessions:create sessions:write")
+        } else {
+            configuration = .init(baseURL: baseURL, apiKey: environment["SESSIOND_API_KEY"] ?? "")
+        }
+        let client = SessionClient(configuration: configuration)
         let router = Router()
         router.post("login") { request, context -> Response in
             // JSON only: a cross-site HTML form can post urlencoded, multipart or text/plain bodies

@@ -18,7 +18,8 @@ final class ResolveTransport: Sendable {
 
     private let host: String
     private let port: Int
-    /// The request up to the token's value; the token and a blank line complete it.
+    /// The request up to the `Authorization` value; the caller's credential, the token and a blank
+    /// line complete it.
     private let requestPrefix: ByteBuffer
     private let connectTimeout: TimeAmount
     private let requestTimeout: TimeAmount
@@ -30,7 +31,6 @@ final class ResolveTransport: Sendable {
     /// `nil` unless `baseURL` is a plain `http://` URL.
     init?(
         baseURL: String,
-        authorization: String,
         maximumConnections: Int,
         maximumWaiters: Int,
         connectTimeout: TimeAmount,
@@ -43,12 +43,10 @@ final class ResolveTransport: Sendable {
         self.port = url.port ?? 80
         let hostHeader = host.contains(":") ? "[\(host)]" : host
         let hostValue = url.port.map { "\(hostHeader):\($0)" } ?? hostHeader
-        // Every part is fixed here: the URL parsed, the key as configured (refused if it could break
-        // the header block), the token checked by the caller.
-        guard (hostValue + authorization + url.path).utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
-        self.requestPrefix = ByteBuffer(
-            string: "GET \(url.path)/v1/session HTTP/1.1\r\nHost: \(hostValue)\r\nAuthorization: \(authorization)\r\nX-Session-Token: "
-        )
+        // Every part is fixed here: the URL parsed; the credential (checked by the client when it is
+        // configured or received) and the token (checked by the caller) are added per request.
+        guard (hostValue + url.path).utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
+        self.requestPrefix = ByteBuffer(string: "GET \(url.path)/v1/session HTTP/1.1\r\nHost: \(hostValue)\r\nAuthorization: ")
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
         self.eventLoop = MultiThreadedEventLoopGroup.singleton.next()
@@ -61,8 +59,10 @@ final class ResolveTransport: Sendable {
     ///
     /// One deadline (the request timeout) covers waiting for a connection, the request and its one
     /// retry; cancelling the calling task frees its place in the queue at once.
-    func resolve<T>(token: String, accept: (Response) throws -> T) async throws -> T {
+    func resolve<T>(token: String, authorization: String, accept: (Response) throws -> T) async throws -> T {
         var request = self.requestPrefix
+        request.writeString(authorization)
+        request.writeStaticString("\r\nX-Session-Token: ")
         request.writeString(token)
         request.writeStaticString("\r\n\r\n")
         let deadline = NIODeadline.now() + self.requestTimeout

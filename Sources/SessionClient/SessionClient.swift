@@ -18,8 +18,9 @@ public final class SessionClient: Sendable {
     public let configuration: SessionClientConfiguration
     private let http: HTTPClient
     private let cache: NearCache?
-    private let authorization: String
-    /// The resolve request (URL and Authorization) without its token, built once per client.
+    /// The `Authorization` value of every request: the API key, or a client-credentials token.
+    private let credentials: CredentialProvider
+    /// The resolve request (URL) without its token and credential, built once per client.
     private let resolveRequest: HTTPClientRequest
     /// The resolve's own lean connections (plain `http://` sessiond); `nil`: resolve via AsyncHTTPClient.
     private let resolveTransport: ResolveTransport?
@@ -38,13 +39,18 @@ public final class SessionClient: Sendable {
         httpConfiguration.redirectConfiguration = .disallow
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         self.cache = configuration.nearCache.map { NearCache(capacity: $0.capacity, timeToLive: $0.timeToLive) }
-        self.authorization = "Bearer \(configuration.apiKey)"
-        var resolveRequest = HTTPClientRequest(url: configuration.baseURL + "/v1/session")
-        resolveRequest.headers.add(name: "Authorization", value: self.authorization)
-        self.resolveRequest = resolveRequest
-        self.resolveTransport = ResolveTransport(
+        self.credentials = CredentialProvider(
+            credentials: configuration.credentials,
             baseURL: configuration.baseURL,
-            authorization: self.authorization,
+            http: self.http,
+            timeout: .nanoseconds(Self.nanoseconds(configuration.timeouts.request))
+        )
+        self.resolveRequest = HTTPClientRequest(url: configuration.baseURL + "/v1/session")
+        // An API key that could break the header block is never sent (it could not be valid anyway).
+        var usable = true
+        if case .apiKey(let key) = configuration.credentials { usable = key.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }
+        self.resolveTransport = !usable ? nil : ResolveTransport(
+            baseURL: configuration.baseURL,
             maximumConnections: configuration.maximumConnections,
             maximumWaiters: configuration.maximumWaiters,
             connectTimeout: .nanoseconds(Self.nanoseconds(configuration.timeouts.connect)),
@@ -72,6 +78,11 @@ public final class SessionClient: Sendable {
     public func shutdown() async throws {
         await self.resolveTransport?.shutdown()
         try await self.http.shutdown()
+    }
+
+    /// The `Authorization` value the next request carries (tests: token renewal).
+    func currentAuthorization() async throws -> String {
+        try await self.credentials.authorization()
     }
 
     /// Sessions held by the near-cache (0 without one).
@@ -103,8 +114,11 @@ public final class SessionClient: Sendable {
         let handle = Self.handle(ofToken: token)
         let session: Session?
         if let transport = self.resolveTransport {
-            session = try await transport.resolve(token: token) { response in
-                try Self.resolved(status: response.status, body: Data(response.body.readableBytesView), handle: handle)
+            session = try await self.withCredentials { authorization in
+                try await transport.resolve(token: token, authorization: authorization) { response in
+                    if response.status == 401, self.credentials.refreshes { throw StaleCredential() }
+                    return try Self.resolved(status: response.status, body: Data(response.body.readableBytesView), handle: handle)
+                }
             }
         } else {
             var request = self.resolveRequest
@@ -273,15 +287,39 @@ public final class SessionClient: Sendable {
     func request(_ path: String, method: HTTPMethod) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: self.configuration.baseURL + path)
         request.method = method
-        request.headers.add(name: "Authorization", value: self.authorization)
         return request
     }
 
+    /// `request` with the caller's credential; with client credentials, a 401 fetches a new token
+    /// and sends the request once more.
     func execute(_ request: HTTPClientRequest) async throws -> (Int, Data) {
-        let response = try await self.executeWithHeaders(request)
+        let response = try await self.withCredentials { authorization in
+            var request = request
+            request.headers.replaceOrAdd(name: "Authorization", value: authorization)
+            let response = try await self.executeWithHeaders(request)
+            if response.status == 401, self.credentials.refreshes { throw StaleCredential() }
+            return response
+        }
         return (response.status, response.body)
     }
 
+    /// Runs `body` with the current `Authorization` value; when it throws ``StaleCredential`` (a
+    /// 401 to a token), forgets that token and runs once more with a new one.
+    private func withCredentials<T>(_ body: (String) async throws -> T) async throws -> T {
+        let authorization = try await self.credentials.authorization()
+        do {
+            return try await body(authorization)
+        } catch is StaleCredential {
+            self.credentials.invalidate(authorization)
+            do {
+                return try await body(try await self.credentials.authorization())
+            } catch is StaleCredential {
+                throw SessionClientError(.unauthorized, status: 401, message: "sessiond refused the access token")
+            }
+        }
+    }
+
+    /// An unauthenticated request (the public key set).
     func executeWithHeaders(_ request: HTTPClientRequest) async throws -> (status: Int, headers: HTTPHeaders, body: Data) {
         do {
             let response = try await self.http.execute(request, timeout: .nanoseconds(Self.nanoseconds(self.configuration.timeouts.request)))
@@ -352,6 +390,9 @@ public final class SessionClient: Sendable {
         duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 }
+
+/// A 401 answered to an access token: fetch a new one and retry once.
+private struct StaleCredential: Error {}
 
 private struct CreateMetadata: Encodable {
     let ip: String?

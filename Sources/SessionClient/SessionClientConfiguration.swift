@@ -1,7 +1,8 @@
 import Foundation
 
 /// How a ``SessionClient`` reaches sessiond. Every property but the URL and key has a default.
-public struct SessionClientConfiguration: Sendable {
+/// Printing it never shows the key or secret.
+public struct SessionClientConfiguration: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// Timeouts.
     public struct Timeouts: Sendable {
         /// Connect timeout.
@@ -32,8 +33,10 @@ public struct SessionClientConfiguration: Sendable {
 
     /// sessiond's base URL, e.g. `http://127.0.0.1:8080`.
     public var baseURL: String
-    /// The API key sent as `Authorization: Bearer`.
+    /// The API key sent as `Authorization: Bearer` (empty with client credentials).
     public var apiKey: String
+    /// How the client authenticates: the API key, or OAuth client credentials.
+    public var credentials: CallerCredentials
     /// The session cookie's name (to pick it out of a `Cookie` header).
     public var cookieName: String
     /// Timeouts.
@@ -58,10 +61,36 @@ public struct SessionClientConfiguration: Sendable {
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey
+        self.credentials = .apiKey(apiKey)
         self.cookieName = cookieName
         self.timeouts = timeouts
         self.maximumConnections = maximumConnections
         self.nearCache = nearCache
         self.maximumWaiters = maximumWaiters
+    }
+
+    public var description: String { "SessionClientConfiguration(\(self.baseURL), \(self.credentials))" }
+    public var debugDescription: String { self.description }
+    public var customMirror: Mirror { Mirror(self, children: ["baseURL": self.baseURL, "credentials": self.credentials], displayStyle: .struct) }
+
+    /// A configuration with OAuth 2.0 client credentials: `clientID` is the API key's name, and
+    /// `clientSecret` its secret, which is sent only to `/oauth2/token` (HTTP Basic) for a
+    /// short-lived access token that every other request carries. `scope` narrows it (space-separated).
+    public init(
+        baseURL: String,
+        clientID: String,
+        clientSecret: String,
+        scope: String? = nil,
+        cookieName: String = "__Host-sid",
+        timeouts: Timeouts = .init(),
+        maximumConnections: Int = 64,
+        nearCache: NearCache? = nil,
+        maximumWaiters: Int = 1024
+    ) {
+        self.init(
+            baseURL: baseURL, apiKey: "", cookieName: cookieName, timeouts: timeouts, maximumConnections: maximumConnections,
+            nearCache: nearCache, maximumWaiters: maximumWaiters
+        )
+        self.credentials = .clientCredentials(clientID: clientID, clientSecret: clientSecret, scope: scope)
     }
 }

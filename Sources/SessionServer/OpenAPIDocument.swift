@@ -5,7 +5,7 @@ enum OpenAPIDocument {
  "openapi": "3.1.0",
  "info": {
   "title": "sessiond",
-  "version": "1.1.0",
+  "version": "1.2.0",
   "description": "Distributed session store. Tokens travel only in the X-Session-Token header or a forwarded Cookie header, never in a URL. Methods a path does not list answer 405 method_not_allowed with an Allow header."
  },
  "servers": [
@@ -17,7 +17,13 @@ enum OpenAPIDocument {
   "securitySchemes": {
    "bearer": {
     "type": "http",
-    "scheme": "bearer"
+    "scheme": "bearer",
+    "description": "An API key's secret, or an access token from POST /oauth2/token (client credentials) with the key's scopes narrowed to the token's"
+   },
+   "basic": {
+    "type": "http",
+    "scheme": "basic",
+    "description": "OAuth client authentication (RFC 6749 §2.3.1): client_id = an API key's name, client_secret = its secret, each form-urlencoded before base64"
    }
   },
   "schemas": {
@@ -50,7 +56,12 @@ enum OpenAPIDocument {
          "store_unavailable",
          "internal_error",
          "tokens_not_configured",
-         "signing_key_unavailable"
+         "signing_key_unavailable",
+         "unsupported_grant_type",
+         "invalid_scope",
+         "unsupported_token_type",
+         "unauthorized_client",
+         "too_many_requests"
         ]
        },
        "message": {
@@ -387,7 +398,6 @@ enum OpenAPIDocument {
        "exp",
        "iat",
        "jti",
-       "sid",
        "client_id"
       ],
       "properties": {
@@ -430,10 +440,155 @@ enum OpenAPIDocument {
        },
        "token_type": {
         "const": "Bearer"
+       },
+       "scope": {
+        "type": "string"
        }
       }
      }
     ]
+   },
+   "OAuthError": {
+    "type": "object",
+    "required": [
+     "error",
+     "error_description"
+    ],
+    "additionalProperties": false,
+    "properties": {
+     "error": {
+      "type": "string",
+      "enum": [
+       "invalid_request",
+       "invalid_client",
+       "unsupported_grant_type",
+       "invalid_scope",
+       "unsupported_token_type",
+       "unauthorized_client",
+       "too_many_requests",
+       "forbidden",
+       "tokens_not_configured",
+       "store_unavailable",
+       "signing_key_unavailable",
+       "payload_too_large",
+       "internal_error",
+       "method_not_allowed",
+       "not_found"
+      ]
+     },
+     "error_description": {
+      "type": "string"
+     }
+    }
+   },
+   "ClientTokenRequest": {
+    "type": "object",
+    "required": [
+     "grant_type"
+    ],
+    "properties": {
+     "grant_type": {
+      "type": "string",
+      "description": "client_credentials"
+     },
+     "scope": {
+      "type": "string",
+      "description": "Space-separated subset of the key's scopes (default: all of them)"
+     }
+    }
+   },
+   "ClientTokenResponse": {
+    "type": "object",
+    "required": [
+     "access_token",
+     "token_type",
+     "expires_in",
+     "scope"
+    ],
+    "additionalProperties": false,
+    "properties": {
+     "access_token": {
+      "type": "string",
+      "description": "JWS compact, typ at+jwt: iss, aud (= iss), sub = client_id (the key's name), scope, iat, exp, jti"
+     },
+     "token_type": {
+      "type": "string",
+      "const": "Bearer"
+     },
+     "expires_in": {
+      "type": "integer",
+      "minimum": 1
+     },
+     "scope": {
+      "type": "string"
+     }
+    }
+   },
+   "ServerMetadata": {
+    "type": "object",
+    "required": [
+     "issuer",
+     "token_endpoint",
+     "jwks_uri",
+     "introspection_endpoint",
+     "revocation_endpoint",
+     "grant_types_supported",
+     "token_endpoint_auth_methods_supported",
+     "scopes_supported"
+    ],
+    "properties": {
+     "issuer": {
+      "type": "string"
+     },
+     "token_endpoint": {
+      "type": "string"
+     },
+     "jwks_uri": {
+      "type": "string"
+     },
+     "introspection_endpoint": {
+      "type": "string"
+     },
+     "revocation_endpoint": {
+      "type": "string"
+     },
+     "grant_types_supported": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "token_endpoint_auth_methods_supported": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "introspection_endpoint_auth_methods_supported": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "revocation_endpoint_auth_methods_supported": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "response_types_supported": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "scopes_supported": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     }
+    }
    }
   }
  },
@@ -1666,8 +1821,11 @@ enum OpenAPIDocument {
   "/oauth2/introspect": {
    "post": {
     "operationId": "introspect",
-    "summary": "Token introspection (RFC 7662): active only while the token's session is live; 503 (never inactive) when it cannot check (scope tokens:introspect)",
+    "summary": "Token introspection (RFC 7662) for session and client-credentials tokens; 503 (never inactive) when it cannot check (scope tokens:introspect; HTTP Basic or Bearer)",
     "security": [
+     {
+      "basic": []
+     },
      {
       "bearer": []
      }
@@ -1702,47 +1860,54 @@ enum OpenAPIDocument {
       }
      },
      "400": {
-      "description": "invalid_request: no token, a repeated parameter, a malformed form",
+      "description": "invalid_request: no token, a repeated parameter, a malformed form or another media type",
       "content": {
        "application/json": {
         "schema": {
-         "$ref": "#/components/schemas/Error"
+         "$ref": "#/components/schemas/OAuthError"
         }
        }
       }
      },
      "401": {
-      "description": "unauthorized: missing or unknown API key",
+      "description": "invalid_client: no, malformed or wrong client authentication (the same answer whether or not the client exists)",
       "content": {
        "application/json": {
         "schema": {
-         "$ref": "#/components/schemas/Error"
+         "$ref": "#/components/schemas/OAuthError"
         }
+       }
+      },
+      "headers": {
+       "WWW-Authenticate": {
+        "schema": {
+         "type": "string"
+        },
+        "description": "Basic realm=\"sessiond\""
        }
       }
      },
      "403": {
-      "description": "forbidden: the key lacks the scope",
+      "description": "forbidden: the caller lacks tokens:introspect",
       "content": {
        "application/json": {
         "schema": {
-         "$ref": "#/components/schemas/Error"
+         "$ref": "#/components/schemas/OAuthError"
         }
        }
       }
      },
      "503": {
-      "description": "store_unavailable: Redis unreachable or slower than the command timeout; signing_key_unavailable: no signing key inside its window",
+      "description": "store_unavailable: the session store or the deny-list cannot be read",
       "content": {
        "application/json": {
         "schema": {
-         "$ref": "#/components/schemas/Error"
+         "$ref": "#/components/schemas/OAuthError"
         }
        }
       },
       "headers": {
        "Retry-After": {
-        "description": "Seconds to wait before retrying (the store may be failing over)",
         "schema": {
          "type": "integer"
         }
@@ -1754,7 +1919,7 @@ enum OpenAPIDocument {
       "content": {
        "application/json": {
         "schema": {
-         "$ref": "#/components/schemas/Error"
+         "$ref": "#/components/schemas/OAuthError"
         }
        }
       }
@@ -1764,17 +1929,306 @@ enum OpenAPIDocument {
       "content": {
        "application/json": {
         "schema": {
-         "$ref": "#/components/schemas/Error"
+         "$ref": "#/components/schemas/OAuthError"
         }
        }
       }
      },
-     "415": {
-      "description": "unsupported_media_type: the body must be application/x-www-form-urlencoded",
+     "429": {
+      "description": "too_many_requests: 10 failed authentications within a minute for this client id or this source address",
       "content": {
        "application/json": {
         "schema": {
-         "$ref": "#/components/schemas/Error"
+         "$ref": "#/components/schemas/OAuthError"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "schema": {
+         "type": "integer"
+        },
+        "description": "Seconds to wait"
+       }
+      }
+     }
+    }
+   }
+  },
+  "/oauth2/token": {
+   "post": {
+    "operationId": "clientCredentialsToken",
+    "summary": "OAuth 2.0 client credentials grant (RFC 6749 §4.4): an access token for an API key, authenticated with HTTP Basic",
+    "security": [
+     {
+      "basic": []
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/x-www-form-urlencoded": {
+       "schema": {
+        "$ref": "#/components/schemas/ClientTokenRequest"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "The access token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ClientTokenResponse"
+        }
+       }
+      },
+      "headers": {
+       "Cache-Control": {
+        "schema": {
+         "type": "string",
+         "const": "no-store"
+        }
+       },
+       "Pragma": {
+        "schema": {
+         "type": "string",
+         "const": "no-cache"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "invalid_request (no grant_type, client credentials in the body, another media type, a repeated parameter); unsupported_grant_type (anything but client_credentials: password and authorization_code included); invalid_scope",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OAuthError"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "invalid_client: no, malformed or wrong client authentication (the same answer whether or not the client exists)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OAuthError"
+        }
+       }
+      },
+      "headers": {
+       "WWW-Authenticate": {
+        "schema": {
+         "type": "string"
+        },
+        "description": "Basic realm=\"sessiond\""
+       }
+      }
+     },
+     "404": {
+      "description": "tokens_not_configured: sessiond runs without --signing-keys-file",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OAuthError"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "payload_too_large: the body exceeds 16384 bytes",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OAuthError"
+        }
+       }
+      }
+     },
+     "429": {
+      "description": "too_many_requests: 10 failed authentications within a minute for this client id or this source address",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OAuthError"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "schema": {
+         "type": "integer"
+        },
+        "description": "Seconds to wait"
+       }
+      }
+     },
+     "503": {
+      "description": "store_unavailable: the counters or the deny-list cannot be read or written (never a token without its checks)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OAuthError"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "schema": {
+         "type": "integer"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/oauth2/revoke": {
+   "post": {
+    "operationId": "revokeToken",
+    "summary": "Token revocation (RFC 7009): a client revokes its own client-credentials token, a caller with sessions:admin any; refused by every replica at once",
+    "security": [
+     {
+      "basic": []
+     },
+     {
+      "bearer": []
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/x-www-form-urlencoded": {
+       "schema": {
+        "$ref": "#/components/schemas/IntrospectionRequest"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "Revoked, or unknown or invalid (nothing to revoke); the body is empty"
+     },
+     "400": {
+      "description": "invalid_request: no token; unsupported_token_type: a session access token (it ends with its session)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OAuthError"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "unauthorized_client: the token was issued to another client and the caller lacks sessions:admin",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OAuthError"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "invalid_client: no, malformed or wrong client authentication (the same answer whether or not the client exists)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OAuthError"
+        }
+       }
+      },
+      "headers": {
+       "WWW-Authenticate": {
+        "schema": {
+         "type": "string"
+        },
+        "description": "Basic realm=\"sessiond\""
+       }
+      }
+     },
+     "404": {
+      "description": "tokens_not_configured: sessiond runs without --signing-keys-file",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OAuthError"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "payload_too_large: the body exceeds 16384 bytes",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OAuthError"
+        }
+       }
+      }
+     },
+     "429": {
+      "description": "too_many_requests: 10 failed authentications within a minute for this client id or this source address",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OAuthError"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "schema": {
+         "type": "integer"
+        },
+        "description": "Seconds to wait"
+       }
+      }
+     },
+     "503": {
+      "description": "store_unavailable: the counters or the deny-list cannot be read or written (never a token without its checks)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OAuthError"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "schema": {
+         "type": "integer"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/.well-known/oauth-authorization-server": {
+   "get": {
+    "operationId": "authorizationServerMetadata",
+    "summary": "Authorization server metadata (RFC 8414); no authentication",
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "The metadata",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ServerMetadata"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "tokens_not_configured: sessiond runs without --signing-keys-file",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OAuthError"
         }
        }
       }

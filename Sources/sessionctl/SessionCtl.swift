@@ -50,7 +50,9 @@ struct SessionCtl: ParsableCommand {
         commandName: "sessionctl",
         abstract: "Administer sessiond: list, purge and revoke sessions, resolve a token, check health.",
         discussion: """
-            The API key comes from SESSIONCTL_API_KEY or --api-key-file, never from a flag value.
+            The API key comes from SESSIONCTL_API_KEY or --api-key-file, never from a flag value; or use
+            OAuth client credentials: --client-id (or SESSIONCTL_CLIENT_ID) with the secret from
+            SESSIONCTL_CLIENT_SECRET or --client-secret-file.
             Exit codes: 0 ok, 1 not found, 2 usage, 3 authentication or permission, 4 sessiond unavailable.
             """,
         subcommands: [List.self, Purge.self, Revoke.self, Resolve.self, Health.self, Keys.self]
@@ -60,10 +62,28 @@ struct SessionCtl: ParsableCommand {
 struct GlobalOptions: ParsableArguments {
     @Option(help: "sessiond base URL (or SESSIONCTL_URL; default http://127.0.0.1:8080)") var url: String?
     @Option(help: "file holding the API key (else SESSIONCTL_API_KEY)") var apiKeyFile: String?
+    @Option(help: "OAuth client id (an API key's name, or SESSIONCTL_CLIENT_ID): use client credentials instead of the key") var clientId: String?
+    @Option(help: "file holding the client secret (else SESSIONCTL_CLIENT_SECRET)") var clientSecretFile: String?
     @Flag(help: "print JSON instead of a table") var json = false
 
     func makeClient(requireKey: Bool = true) throws -> SessionClient {
         let environment = ProcessInfo.processInfo.environment
+        let base = self.url ?? environment["SESSIONCTL_URL"] ?? "http://127.0.0.1:8080"
+        let timeouts = SessionClientConfiguration.Timeouts(connect: .seconds(2), request: .seconds(10))
+        if let clientID = self.clientId ?? environment["SESSIONCTL_CLIENT_ID"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            // Client credentials: the secret only ever goes to /oauth2/token.
+            var secret = environment["SESSIONCTL_CLIENT_SECRET"] ?? ""
+            if let clientSecretFile {
+                guard let text = try? String(contentsOfFile: clientSecretFile, encoding: .utf8) else {
+                    throw CommandFailure(code: Exit.usage, message: "cannot read the client secret file \(clientSecretFile)")
+                }
+                secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            guard !secret.isEmpty else {
+                throw CommandFailure(code: Exit.usage, message: "no client secret: set SESSIONCTL_CLIENT_SECRET or pass --client-secret-file")
+            }
+            return SessionClient(configuration: .init(baseURL: base, clientID: clientID, clientSecret: secret, timeouts: timeouts))
+        }
         var key = environment["SESSIONCTL_API_KEY"] ?? ""
         if let apiKeyFile {
             guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
@@ -74,8 +94,7 @@ struct GlobalOptions: ParsableArguments {
         if requireKey && key.isEmpty {
             throw CommandFailure(code: Exit.usage, message: "no API key: set SESSIONCTL_API_KEY or pass --api-key-file")
         }
-        let base = self.url ?? environment["SESSIONCTL_URL"] ?? "http://127.0.0.1:8080"
-        return SessionClient(configuration: .init(baseURL: base, apiKey: key, timeouts: .init(connect: .seconds(2), request: .seconds(10))))
+        return SessionClient(configuration: .init(baseURL: base, apiKey: key, timeouts: timeouts))
     }
 }
 

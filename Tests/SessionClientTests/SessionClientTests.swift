@@ -149,7 +149,7 @@ struct Claims: Codable, Equatable {
 
     @Test func theLeanResolveTransportServesPlainHTTPOnly() {
         func transport(_ url: String) -> ResolveTransport? {
-            ResolveTransport(baseURL: url, authorization: "Bearer k", maximumConnections: 1, maximumWaiters: 1, connectTimeout: .seconds(1), requestTimeout: .seconds(1))
+            ResolveTransport(baseURL: url, maximumConnections: 1, maximumWaiters: 1, connectTimeout: .seconds(1), requestTimeout: .seconds(1))
         }
         #expect(transport("http://127.0.0.1:8080") != nil)
         #expect(transport("http://sessiond") != nil)

@@ -1,9 +1,12 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import SessionClient
+@testable import SessionClient
 import SessionClientHummingbird
 import SessionServer
 import SessionTokens
@@ -21,6 +24,29 @@ import Testing
         try key.pkcs8PEM.write(toFile: directory + "/k.pem", atomically: true, encoding: .utf8)
         try "client-k1 EdDSA 2026-01-01T00:00:00Z - k.pem\n".write(toFile: directory + "/keys", atomically: true, encoding: .utf8)
         return SigningKeyring(try SigningKeyring.load(path: directory + "/keys"))
+    }
+
+    /// A live sessiond with tokens on; `body` gets its URL.
+    static func runServer(_ body: @Sendable @escaping (String) async throws -> Void) async throws {
+        try await LiveSessiond.run(
+            configure: { configuration in
+                configuration.tokens.issuer = issuer
+                configuration.tokens.audiences = ["orders"]
+            },
+            signingKeys: try keyring()
+        ) { url in try await body(url) }
+    }
+
+    /// Revokes the token in `authorization` ("Bearer <jwt>") as the admin client.
+    static func revoke(url: String, authorization: String) async throws {
+        let token = String(authorization.dropFirst("Bearer ".count))
+        var request = URLRequest(url: URL(string: url + "/oauth2/revoke")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(LiveSessiond.adminKey)", forHTTPHeaderField: "Authorization")
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(("token=" + token).utf8)
+        let (_, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
     }
 
     static func run(_ body: @Sendable @escaping (SessionClient) async throws -> Void) async throws {
@@ -105,6 +131,45 @@ import Testing
             try await Self.makeApp(verifier: verifier, client: client).test(.router) { app in
                 try await app.execute(uri: "/private", method: .get, headers: [.authorization: "Bearer a.b.c"]) { response in
                     #expect(response.status == .serviceUnavailable)
+                }
+            }
+        }
+    }
+}
+
+/// `SessionClient` with OAuth client credentials against a live sessiond.
+@Suite struct ClientCredentialsTests {
+    @Test func theClientFetchesUsesAndRenewsItsTokenAndNeverShowsTheSecret() async throws {
+        try await TokenClientTests.runServer { url in
+            let configuration = SessionClientConfiguration(
+                baseURL: url, clientID: "admin", clientSecret: LiveSessiond.adminKey, scope: "sessions:read sessions:create sessions:admin"
+            )
+            #expect(!"\(configuration)".contains(LiveSessiond.adminKey) && !String(reflecting: configuration).contains(LiveSessiond.adminKey))
+            try await SessionClient.withSessionClient(configuration: configuration) { client in
+                let issued = try await client.create(userID: "cc-user")       // AsyncHTTPClient path
+                #expect(try await client.resolve(token: issued.token)?.userID == "cc-user")  // the resolve transport
+                // Revoke the client's current token behind its back (as an admin would): the next
+                // request gets 401, and the client fetches a new token once and succeeds.
+                try await SessionClient.withSessionClient(configuration: .init(baseURL: url, apiKey: LiveSessiond.adminKey)) { admin in
+                    let sessions = try await admin.sessions(ofUser: "cc-user")
+                    #expect(sessions.count == 1)
+                }
+                let before = try await client.currentAuthorization()
+                try await TokenClientTests.revoke(url: url, authorization: before)
+                #expect(try await client.resolve(token: issued.token)?.userID == "cc-user")
+                let after = try await client.currentAuthorization()
+                #expect(after != before)
+                #expect(try await client.sessions(ofUser: "cc-user").count == 1)
+            }
+            // Wrong secret: a clear unauthorized error, never a crash or a secret in the message.
+            let wrong = SessionClientConfiguration(baseURL: url, clientID: "admin", clientSecret: "not-the-secret-0123456789-abcdefghijklmn")
+            try await SessionClient.withSessionClient(configuration: wrong) { client in
+                do {
+                    _ = try await client.resolve(token: String(repeating: "A", count: 47))
+                    Issue.record("resolved without valid credentials")
+                } catch let error as SessionClientError {
+                    #expect(error.code == .unauthorized)
+                    #expect(!error.description.contains("not-the-secret"))
                 }
             }
         }

@@ -59,6 +59,12 @@ import Testing
         #expect(try await repository.purge(user: "acl-user", except: nil) == 1)
         #expect(try await repository.resolve(rotated.token) == nil)
         #expect(try await repository.resolve(first.token) == nil)
+        // The OAuth state (brute-force counters, revoked tokens) under the same user.
+        let oauth = RedisOAuthStateStore(redis: redis, prefix: "sessiond:")
+        #expect(try await oauth.recordFailure(of: "c:acl-client", window: 60_000).count == 1)
+        #expect(try await oauth.failures(of: "c:acl-client").count == 1)
+        try await oauth.revoke(tokenID: "acl-jti", ttl: 60_000)
+        #expect(try await oauth.isRevoked(tokenID: "acl-jti"))
 
         // And nothing beyond: other keys, dangerous commands and the default user are refused.
         for command in [RedisCommand("GET", "other:key"), RedisCommand("FLUSHALL"), RedisCommand("KEYS", "*"), RedisCommand("CONFIG", "GET", "*")] {

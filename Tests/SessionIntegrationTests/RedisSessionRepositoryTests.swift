@@ -364,3 +364,35 @@ import Testing
         #expect(try await repository.resolve(issued.token) != nil)
     }
 }
+
+/// The OAuth state in Redis: counters with a window, revocations with the token's remaining lifetime.
+@Suite struct RedisOAuthStateStoreTests {
+    @Test func countersAndRevocationsExpireAndNameNoClient() async throws {
+        let redis = try TestRedis.client()
+        let prefix = "oauth-\(UUID().uuidString.prefix(8)):"
+        let store = RedisOAuthStateStore(redis: redis, prefix: prefix)
+        #expect(try await store.failures(of: "c:someone").count == 0)
+        for expected in 1...3 {
+            let (count, remaining) = try await store.recordFailure(of: "c:someone", window: 60_000)
+            #expect(count == expected && remaining > 59_000 && remaining <= 60_000)
+        }
+        #expect(try await store.failures(of: "c:someone").count == 3)
+        #expect(try await store.failures(of: "c:someone-else").count == 0)
+        // A short window ends and the count starts over.
+        _ = try await store.recordFailure(of: "a:192.0.2.1", window: 50)
+        try await Task.sleep(for: .milliseconds(120))
+        #expect(try await store.failures(of: "a:192.0.2.1").count == 0)
+        #expect(try await store.recordFailure(of: "a:192.0.2.1", window: 60_000).count == 1)
+        try await store.revoke(tokenID: "jti-1", ttl: 30_000)
+        #expect(try await store.isRevoked(tokenID: "jti-1"))
+        #expect(try await store.isRevoked(tokenID: "jti-2") == false)
+        let keys = try await redis.scanKeys(matching: "\(prefix)*").compactMap(\.string)
+        #expect(keys.count == 3)
+        for key in keys {
+            #expect(!key.contains("someone") && !key.contains("192.0.2.1"))
+            let ttl = try await redis.send(RedisCommand("PTTL", RedisArgument(key))).int ?? -1
+            #expect(ttl > 0 && ttl <= 60_000, "\(key)")
+        }
+        await redis.shutdown()
+    }
+}

@@ -290,12 +290,14 @@ import TokenTestSupport
             try await client.execute(uri: "/oauth2/introspect", method: .post, headers: Self.headers(Self.gatewayKey, contentType: formType), body: form) {
                 #expect($0.status == .forbidden)
             }
+            // RFC 6749 §5.2's shape and codes on /oauth2/*: a JSON body is an invalid request.
             try await client.execute(uri: "/oauth2/introspect", method: .post, headers: Self.headers(Self.checkerKey), body: ByteBuffer(string: #"{"token":"x"}"#)) {
-                #expect($0.status == .unsupportedMediaType)
+                #expect($0.status == .badRequest && Self.json($0.body)["error"] as? String == "invalid_request")
             }
             for body in ["", "token=", "token=a&token=b", "token=%zz"] {
                 try await client.execute(uri: "/oauth2/introspect", method: .post, headers: Self.headers(Self.checkerKey, contentType: formType), body: ByteBuffer(string: body)) {
-                    #expect($0.status == .badRequest && Self.errorCode($0.body) == "invalid_request", "\(body)")
+                    #expect($0.status == .badRequest && Self.json($0.body)["error"] as? String == "invalid_request", "\(body)")
+                    #expect(Set(Self.json($0.body).keys) == ["error", "error_description"])
                 }
             }
             #expect(try await Self.introspect(client, "not.a.jwt").1 as NSDictionary == ["active": false] as NSDictionary)
