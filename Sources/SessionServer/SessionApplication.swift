@@ -24,10 +24,12 @@ public enum SessionApplication {
     ) -> Router<SessionRequestContext> {
         let tokens = signingKeys.map { TokenService(keyring: $0, settings: configuration.tokens, clock: clock) }
         let state = oauthState ?? InMemoryOAuthStateStore(clock: clock)
+        let routes = SessionRoutes(repository: repository, configuration: configuration, metrics: SessionMetrics())
+        let authenticator = CallerAuthenticator(apiKeys: apiKeys, tokens: tokens, oauthState: state)
         return self.makeRouter(
-            routes: SessionRoutes(repository: repository, configuration: configuration, metrics: SessionMetrics()),
-            tokens: tokens,
-            authenticator: CallerAuthenticator(apiKeys: apiKeys, tokens: tokens, oauthState: state),
+            routes: routes,
+            tokenRoutes: TokenRoutes(routes: routes, tokens: tokens, authenticator: authenticator),
+            authenticator: authenticator,
             requestLog: RequestLog(),
             prometheus: prometheus,
             redis: redis
@@ -37,7 +39,7 @@ public enum SessionApplication {
     /// The router over `routes`, logging through `requestLog` (both shared with the fast path).
     static func makeRouter(
         routes: SessionRoutes,
-        tokens: TokenService?,
+        tokenRoutes: TokenRoutes,
         authenticator: CallerAuthenticator,
         requestLog: RequestLog,
         prometheus: PrometheusCollectorRegistry?,
@@ -79,7 +81,6 @@ public enum SessionApplication {
         router.get("openapi.json") { _, _ in
             JSONResponses.response(.ok, Array(OpenAPIDocument.json.utf8))
         }
-        let tokenRoutes = TokenRoutes(routes: routes, tokens: tokens, authenticator: authenticator)
         tokenRoutes.register(root: router)
         let v1 = router.group("v1").add(middleware: APIKeyMiddleware())
         routes.register(on: v1)
@@ -109,15 +110,19 @@ public enum SessionApplication {
         let tokens = signingKeys.map { TokenService(keyring: $0, settings: configuration.tokens) }
         // One authenticator for the router and the fast path: static keys and access tokens alike.
         let authenticator = CallerAuthenticator(apiKeys: apiKeys, tokens: tokens, oauthState: oauthState ?? InMemoryOAuthStateStore())
+        // One set of token routes too: the fast path answers exchanges and forward-auth with them.
+        let tokenRoutes = TokenRoutes(routes: routes, tokens: tokens, authenticator: authenticator)
         let router = self.makeRouter(
             routes: routes,
-            tokens: tokens,
+            tokenRoutes: tokenRoutes,
             authenticator: authenticator,
             requestLog: requestLog,
             prometheus: prometheus,
             redis: redis
         )
-        let fastPath = FastPath.Service(routes: routes, authenticator: authenticator, requestLog: requestLog, logger: logger)
+        let fastPath = FastPath.Service(
+            routes: routes, tokens: tokenRoutes, authenticator: authenticator, requestLog: requestLog, logger: logger
+        )
         var services: [any Service] = []
         if let redis { services.append(redis) }
         services.append(contentsOf: extraServices)

@@ -328,6 +328,51 @@ def test_without_signing_keys_the_token_routes_are_404():
         assert status == 404 and json.loads(payload)["error"]["code"] == "tokens_not_configured", (path, status, payload)
 
 
+def shape(status, headers, payload):
+    """What must match between the fast path and the router: status, header names and fixed values,
+    and the body (tokens replaced by their claims, which differ only in jti/iat/exp)."""
+    fixed = {k: v for k, v in headers.items() if k in ("content-type", "content-length", "cache-control", "www-authenticate", "retry-after")}
+    if headers.get("authorization"):
+        fixed["authorization"] = "Bearer <jwt>"
+        fixed["content-length"] = headers.get("content-length")
+    body = payload
+    if payload.startswith(b'{"access_token"'):
+        fixed.pop("content-length", None)
+        object = json.loads(payload)
+        body = sorted(object.keys()) + [object["expires_in"], object["token_type"]]
+    return status, sorted(headers.keys() - {"date", "connection", "keep-alive"}), fixed, body
+
+
+def test_exchange_and_forward_auth_answer_alike_on_the_fast_path_and_the_router():
+    token = create(f"parity-token-{time.monotonic_ns()}")
+    cases = [
+        ("POST", "/v1/session/token", '{"audience":"orders","ttl":30}', {"X-Session-Token": token}, KEY),
+        ("POST", "/v1/session/token", '{"audience":"payroll"}', {"X-Session-Token": token}, KEY),
+        ("POST", "/v1/session/token", '{"audience":"orders"}', {"X-Session-Token": "A" * 47}, KEY),
+        ("POST", "/v1/session/token", '{"audience":"orders","x":1}', {"X-Session-Token": token}, KEY),
+        ("GET", "/v1/auth?audience=orders", None, {"Cookie": f"__Host-sid={token}"}, GATEWAY_KEY),
+        ("GET", "/v1/auth?audience=orders", None, {"Cookie": "__Host-sid=" + "B" * 47}, GATEWAY_KEY),
+        ("GET", "/v1/auth?audience=payroll", None, {"Cookie": f"__Host-sid={token}"}, GATEWAY_KEY),
+        ("GET", "/v1/auth?audience=orders", None, {"Cookie": f"__Host-sid={token}"}, "unknown-key-" + "x" * 40),  # 401 on both
+    ]
+    for method, path, body, headers, key in cases:
+        answers = []
+        for port in (PORT, REPLICA_PORT):
+            status, response_headers, payload = call(method, path, body, headers, port=port, key=key)
+            if status == 200 and "authorization" in response_headers:
+                minted.append(response_headers["authorization"].split(" ", 1)[1])
+            if payload.startswith(b'{"access_token"'):
+                minted.append(json.loads(payload)["access_token"])
+            answers.append(shape(status, response_headers, payload))
+        assert answers[0] == answers[1], (method, path, answers)
+    # The log lines agree too: route template, status and caller.
+    time.sleep(0.5)
+    for log in LOGS[:2]:
+        with open(log) as f:
+            lines = [line for line in f if "http.route=/v1/auth " in line and "http.status=200" in line]
+        assert lines and "caller=gateway " in lines[-1], (log, lines[-1:])
+
+
 def test_no_jwt_or_private_key_at_rest_or_in_logs():
     assert minted, "no token was minted"
     pems = [open(os.path.join(SIGNING_DIR, name)).read() for name in os.listdir(SIGNING_DIR) if name.endswith(".pem")]
@@ -356,6 +401,7 @@ TESTS = [
     test_rotation_from_key_a_to_b_across_two_replicas_never_fails_a_verification,
     test_redis_down_is_503_never_a_token_and_never_inactive,
     test_without_signing_keys_the_token_routes_are_404,
+    test_exchange_and_forward_auth_answer_alike_on_the_fast_path_and_the_router,
     test_no_jwt_or_private_key_at_rest_or_in_logs,  # last: it checks what the others minted
 ]
 

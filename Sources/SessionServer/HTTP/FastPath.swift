@@ -4,14 +4,20 @@ import NIOCore
 import NIOHTTP1
 import SessionCore
 
-/// Answers the two requests that dominate sessiond's traffic without the router: `GET /v1/session`
-/// (every microservice, on every one of its own requests) and `POST /v1/sessions` (every sign-in).
+/// Answers the requests that dominate sessiond's traffic without the router: `GET /v1/session`
+/// (every microservice, on every one of its own requests), `POST /v1/sessions` (every sign-in), and
+/// with access tokens on, `POST /v1/session/token` and `GET /v1/auth?audience=` (a gateway, on every
+/// request it forwards).
 ///
 /// It takes a request only when it can answer it exactly as the router would:
 /// - `GET /v1/session`: no body, one `Authorization` naming a key with `sessions:read`, one
 ///   well-formed token (header or cookie);
 /// - `POST /v1/sessions`: a `Content-Length` body within the limit, `Content-Type: application/json`,
-///   one `Authorization` naming a key with `sessions:create`.
+///   one `Authorization` naming a key with `sessions:create`;
+/// - `POST /v1/session/token`: likewise (4 KiB), `tokens:issue`, a well-formed session token;
+/// - `GET /v1/auth?audience=<unreserved characters>`: no body, `tokens:issue`, a well-formed session token.
+/// A caller may be a static key or a client-credentials token (the same ``CallerAuthenticator`` as
+/// the router; a token's revocation is checked before any work).
 ///
 /// Anything else (401, 403, 415, 413 by length, chunked bodies, malformed tokens, other routes and
 /// methods) passes through untouched to Hummingbird. Both paths share the handlers' code, the error
@@ -30,6 +36,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// What every connection's fast path shares.
     struct Service: Sendable {
         let routes: SessionRoutes
+        let tokens: TokenRoutes?
         let authenticator: CallerAuthenticator
         let requestLog: RequestLog
         let logger: Logger
@@ -46,16 +53,23 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
             guard authorization.count == 1 else { return nil }
             switch (head.method, head.uri) {
             case (.GET, "/v1/session"):
-                guard length == 0, let caller = self.caller(authorization[0], .read) else { return nil }
-                let tokenHeader = headers["x-session-token"]
-                guard tokenHeader.count <= 1,
-                    let token = SessionRoutes.token(
-                        header: tokenHeader.first,
-                        cookieHeaders: headers["cookie"],
-                        cookieName: self.routes.configuration.cookie.name
-                    )
-                else { return nil }
+                guard length == 0, let caller = self.caller(authorization[0], .read), let token = self.sessionToken(headers) else { return nil }
                 return Accepted(work: .resolve(token), route: "/v1/session", head: head, caller: caller)
+            case (.POST, "/v1/session/token"):
+                guard let tokens = self.tokens, tokens.tokens != nil, let length, length > 0, length <= TokenRoutes.maximumExchangeBody,
+                    headers["content-type"].count == 1, SessionRoutes.isJSON(contentType: headers["content-type"][0]),
+                    let caller = self.caller(authorization[0], .issueTokens), let token = self.sessionToken(headers)
+                else { return nil }
+                return Accepted(work: .exchange(token), route: "/v1/session/token", head: head, caller: caller)
+            case (.GET, let uri) where uri.hasPrefix("/v1/auth?audience="):
+                // Only the plain shape `?audience=<unreserved characters>`: anything that needs
+                // decoding, or more parameters, is the router's.
+                let audience = uri.utf8.dropFirst("/v1/auth?audience=".utf8.count)
+                guard let tokens = self.tokens, tokens.tokens != nil, length == 0, !audience.isEmpty,
+                    audience.allSatisfy(Self.isUnreserved),
+                    let caller = self.caller(authorization[0], .issueTokens), let token = self.sessionToken(headers)
+                else { return nil }
+                return Accepted(work: .forwardAuth(audience: String(Substring(audience)), token: token), route: "/v1/auth", head: head, caller: caller)
             case (.POST, "/v1/sessions"):
                 guard let length, length > 0, length <= self.routes.configuration.limits.maximumBodyBytes,
                     headers["content-type"].count == 1, SessionRoutes.isJSON(contentType: headers["content-type"][0]),
@@ -67,6 +81,23 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
 
+        /// The well-formed session token of the request (header or cookie), read as the router reads it.
+        private func sessionToken(_ headers: HTTPHeaders) -> SessionToken? {
+            let tokenHeader = headers["x-session-token"]
+            guard tokenHeader.count <= 1 else { return nil }
+            return SessionRoutes.token(header: tokenHeader.first, cookieHeaders: headers["cookie"], cookieName: self.routes.configuration.cookie.name)
+        }
+
+        private static func isUnreserved(_ byte: UInt8) -> Bool {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                return true
+            default:
+                return false
+            }
+        }
+
         /// The caller, when it has `scope` (before a token's revocation check, which ``answer`` makes).
         private func caller(_ authorization: String, _ scope: Scope) -> Caller? {
             guard let caller = self.authenticator.presentedCaller(authorization: authorization), caller.scopes.contains(scope) else { return nil }
@@ -75,43 +106,72 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
         /// Status, body and ETag of the answer; errors become the router's error bodies. A revoked
         /// access token is refused before any work, with the router's 401.
-        func answer(_ accepted: Accepted, body: ByteBuffer?) async -> (status: HTTPResponse.Status, body: [UInt8], eTag: String?, caller: String?) {
+        func answer(_ accepted: Accepted, body: ByteBuffer?) async -> Answer {
             // As in the router: a token whose revocation cannot be checked is 503, a revoked one 401,
             // and neither request names a caller in its log line.
             do {
                 guard try await self.authenticator.isStillValid(accepted.caller) else {
-                    return (.unauthorized, JSONResponses.error(.unauthorized), nil, nil)
+                    return Answer(error: .unauthorized, caller: nil)
                 }
             } catch {
-                let apiError = ErrorAndLogMiddleware.apiError(for: error, logger: self.logger)
-                return (apiError.status, JSONResponses.error(apiError), nil, nil)
+                return Answer(error: ErrorAndLogMiddleware.apiError(for: error, logger: self.logger), caller: nil)
             }
-            let (status, answer, eTag) = await self.perform(accepted.work, body: body)
-            return (status, answer, eTag, accepted.caller.name)
+            do {
+                return try await self.perform(accepted, body: body)
+            } catch {
+                return Answer(error: ErrorAndLogMiddleware.apiError(for: error, logger: self.logger), caller: accepted.caller.name)
+            }
         }
 
-        private func perform(_ work: Work, body: ByteBuffer?) async -> (status: HTTPResponse.Status, body: [UInt8], eTag: String?) {
-            do {
-                switch work {
-                case .resolve(let token):
-                    guard let session = try await self.routes.repository.resolve(token) else {
-                        throw SessionAPIError.sessionNotFound
-                    }
-                    return (.ok, JSONResponses.session(session), "\"\(session.version)\"")
-                case .create:
-                    let json = try SessionRoutes.parseJSON(body ?? ByteBuffer())
-                    return (.created, try await self.routes.create(json), nil)
+        private func perform(_ accepted: Accepted, body: ByteBuffer?) async throws -> Answer {
+            let caller = accepted.caller.name
+            switch accepted.work {
+            case .resolve(let token):
+                guard let session = try await self.routes.repository.resolve(token) else {
+                    throw SessionAPIError.sessionNotFound
                 }
-            } catch {
-                let apiError = ErrorAndLogMiddleware.apiError(for: error, logger: self.logger)
-                return (apiError.status, JSONResponses.error(apiError), nil)
+                return Answer(status: .ok, body: JSONResponses.session(session), headers: [("ETag", "\"\(session.version)\"")], caller: caller)
+            case .create:
+                let json = try SessionRoutes.parseJSON(body ?? ByteBuffer())
+                return Answer(status: .created, body: try await self.routes.create(json), caller: caller)
+            case .exchange(let token):
+                let answer = try await self.tokens!.exchange(body: body ?? ByteBuffer(), token: token, caller: caller)
+                return Answer(status: .ok, body: answer, caller: caller)
+            case .forwardAuth(let audience, let token):
+                let authorization = try await self.tokens!.forwardAuth(audience: audience, token: token, caller: caller)
+                // As the router answers it: an empty body, no Content-Type.
+                return Answer(status: .ok, body: [], headers: [("Authorization", authorization)], contentType: nil, caller: caller)
             }
+        }
+    }
+
+    /// What the fast path sends back: the router's status, body and headers for the same request.
+    struct Answer {
+        var status: HTTPResponse.Status
+        var body: [UInt8]
+        var headers: [(String, String)] = []
+        var contentType: String? = JSONResponses.contentType
+        /// The caller the log line names (nil when authentication failed).
+        var caller: String?
+
+        init(status: HTTPResponse.Status, body: [UInt8], headers: [(String, String)] = [], contentType: String? = JSONResponses.contentType, caller: String?) {
+            self.status = status
+            self.body = body
+            self.headers = headers
+            self.contentType = contentType
+            self.caller = caller
+        }
+
+        init(error: SessionAPIError, caller: String?) {
+            self.init(status: error.status, body: JSONResponses.error(error), caller: caller)
         }
     }
 
     enum Work {
         case resolve(SessionToken)
         case create(length: Int)
+        case exchange(SessionToken)
+        case forwardAuth(audience: String, token: SessionToken)
     }
 
     struct Accepted {
@@ -203,7 +263,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func respond(
         _ accepted: Accepted,
-        _ answer: (status: HTTPResponse.Status, body: [UInt8], eTag: String?, caller: String?),
+        _ answer: Answer,
         context: ChannelHandlerContext
     ) {
         // The log line and the latency metric are the request's, whether or not its client is still
@@ -220,10 +280,10 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         guard case .working = self.state, context.channel.isActive else { return }
         self.state = .idle
         var headers = HTTPHeaders()
-        if let eTag = answer.eTag { headers.add(name: "ETag", value: eTag) }
+        for (name, value) in answer.headers { headers.add(name: name, value: value) }
         if answer.status == .serviceUnavailable { headers.add(name: "Retry-After", value: SessionAPIError.retryAfterSeconds) }
         if answer.status == .unauthorized { headers.add(name: "WWW-Authenticate", value: "Bearer") }
-        headers.add(name: "Content-Type", value: JSONResponses.contentType)
+        if let contentType = answer.contentType { headers.add(name: "Content-Type", value: contentType) }
         headers.add(name: "Content-Length", value: String(answer.body.count))
         headers.add(name: "Cache-Control", value: "no-store")
         headers.add(name: "Date", value: self.currentDate())

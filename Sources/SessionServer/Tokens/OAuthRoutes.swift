@@ -132,7 +132,7 @@ extension TokenRoutes {
         for counter in [byAddress, byClient] where counter.count >= Self.failureLimit {
             throw SessionAPIError.tooManyRequests(retryAfter: Int((counter.remaining + 999) / 1000))
         }
-        if let credentials, let key = self.authenticator.apiKeys.authenticate(credentials.secret), key.name == credentials.id {
+        if let credentials, let key = self.matchingKey(credentials) {
             context.reportedCaller.value = key.name
             return key
         }
@@ -141,6 +141,17 @@ extension TokenRoutes {
         _ = try await (countAddress, countClient)
         self.metrics.failedClientAuthentications.increment()
         throw SessionAPIError.invalidClient
+    }
+
+    /// The key named by the credentials: read as RFC 6749 §2.3.1 says (each part form-urlencoded),
+    /// else as sent, for the clients that skip that encoding (Authlib ≤ 1.6 among them). Either way
+    /// the name and the secret must both match; it is one attempt, counted once.
+    private func matchingKey(_ credentials: (id: String, secret: String, rawID: String, rawSecret: String)) -> APIKey? {
+        let keys = self.authenticator.apiKeys
+        if let key = keys.authenticate(credentials.secret), key.name == credentials.id { return key }
+        guard credentials.rawSecret != credentials.secret || credentials.rawID != credentials.id else { return nil }
+        if let key = keys.authenticate(credentials.rawSecret), key.name == credentials.rawID { return key }
+        return nil
     }
 
     /// `body(subject)`, or an empty count without a subject.
@@ -156,17 +167,20 @@ extension TokenRoutes {
         authorization.split(separator: " ", maxSplits: 1).first?.lowercased() == "basic"
     }
 
-    /// `Basic base64(urlencode(id) ":" urlencode(secret))` decoded; nil when malformed. The scheme
-    /// name is case-insensitive; a `:` inside either part arrives as `%3A`, so the first `:` splits.
-    static func basicCredentials(_ authorization: String) -> (id: String, secret: String)? {
+    /// `Basic base64(urlencode(id) ":" urlencode(secret))` decoded, with the parts as sent too; nil
+    /// when malformed. The scheme name is case-insensitive; a `:` inside either part arrives as `%3A`,
+    /// so the first `:` splits.
+    static func basicCredentials(_ authorization: String) -> (id: String, secret: String, rawID: String, rawSecret: String)? {
         let parts = authorization.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "basic",
             let decoded = Data(base64Encoded: String(parts[1].trimmingSpaces)),
             let text = String(data: decoded, encoding: .utf8),
-            let colon = text.firstIndex(of: ":"),
-            let id = formDecode(text[..<colon]), let secret = formDecode(text[text.index(after: colon)...]),
-            !id.isEmpty, !secret.isEmpty
+            let colon = text.firstIndex(of: ":")
         else { return nil }
-        return (id, secret)
+        let rawID = String(text[..<colon])
+        let rawSecret = String(text[text.index(after: colon)...])
+        guard !rawID.isEmpty, !rawSecret.isEmpty else { return nil }
+        // A part that does not decode (a stray %) can still be a secret sent without the encoding.
+        return (formDecode(Substring(rawID)) ?? rawID, formDecode(Substring(rawSecret)) ?? rawSecret, rawID, rawSecret)
     }
 }

@@ -41,14 +41,24 @@ struct TokenRoutes: Sendable {
 
     @Sendable func exchange(_ request: Request, context: SessionRequestContext) async throws -> Response {
         try context.require(.issueTokens, named: "tokens:issue")
-        let tokens = try self.service()
+        _ = try self.service()
         guard SessionRoutes.isJSON(contentType: request.headers[.contentType]) else { throw SessionAPIError.unsupportedMediaType }
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: 4096)
+            buffer = try await request.body.collect(upTo: Self.maximumExchangeBody)
         } catch {
-            throw SessionAPIError.payloadTooLarge("the request body exceeds 4096 bytes")
+            throw SessionAPIError.payloadTooLarge("the request body exceeds \(Self.maximumExchangeBody) bytes")
         }
+        let body = try await self.exchange(body: buffer, token: self.routes.token(in: request), caller: context.caller?.name ?? "")
+        return JSONResponses.response(.ok, body)
+    }
+
+    /// The largest exchange body.
+    static let maximumExchangeBody = 4096
+
+    /// The exchange's 200 body for the session of `token`; shared by the router and the fast path.
+    func exchange(body buffer: ByteBuffer, token: SessionToken?, caller: String) async throws -> [UInt8] {
+        let tokens = try self.service()
         guard case .object(let members) = try SessionRoutes.parseJSON(buffer) else {
             throw SessionAPIError.invalidRequest("the body must be a JSON object")
         }
@@ -67,11 +77,11 @@ struct TokenRoutes: Sendable {
             }
             ttl = Int(number)
         }
-        let minted = try await self.mint(request, context: context, audience: audience, ttl: ttl, tokens: tokens, noSession: .sessionNotFound)
+        let minted = try await self.mint(token: token, audience: audience, ttl: ttl, caller: caller, tokens: tokens, noSession: .sessionNotFound)
         var body = Array(#"{"access_token":""#.utf8)
         body += minted.token.utf8
         body += #"","token_type":"Bearer","expires_in":\#(minted.expiresIn),"issued_token_type":"urn:ietf:params:oauth:token-type:jwt"}"#.utf8
-        return JSONResponses.response(.ok, body)
+        return body
     }
 
     // MARK: Forward-auth
@@ -81,19 +91,30 @@ struct TokenRoutes: Sendable {
     /// empty 200; no valid session is 401 so that the gateway refuses the request.
     @Sendable func forwardAuth(_ request: Request, context: SessionRequestContext) async throws -> Response {
         try context.require(.issueTokens, named: "tokens:issue")
+        _ = try self.service()
+        let authorization = try await self.forwardAuth(
+            audience: request.uri.queryParameters.get("audience"),
+            token: self.routes.token(in: request),
+            caller: context.caller?.name ?? ""
+        )
+        return Response(status: .ok, headers: [.authorization: authorization, .contentLength: "0"])
+    }
+
+    /// The forward-auth answer's `Authorization` value; shared by the router and the fast path.
+    func forwardAuth(audience: String?, token: SessionToken?, caller: String) async throws -> String {
         let tokens = try self.service()
-        guard let audience = request.uri.queryParameters.get("audience"), !audience.isEmpty else {
+        guard let audience, !audience.isEmpty else {
             throw SessionAPIError.invalidRequest("the audience query parameter is required")
         }
-        let minted = try await self.mint(request, context: context, audience: audience, ttl: nil, tokens: tokens, noSession: .noSessionAtGateway)
-        return Response(status: .ok, headers: [.authorization: "Bearer \(minted.token)", .contentLength: "0"])
+        let minted = try await self.mint(token: token, audience: audience, ttl: nil, caller: caller, tokens: tokens, noSession: .noSessionAtGateway)
+        return "Bearer \(minted.token)"
     }
 
     private func mint(
-        _ request: Request,
-        context: SessionRequestContext,
+        token: SessionToken?,
         audience: String,
         ttl: Int?,
+        caller: String,
         tokens: TokenService,
         noSession: SessionAPIError
     ) async throws -> (token: String, expiresIn: Int) {
@@ -101,12 +122,12 @@ struct TokenRoutes: Sendable {
             throw SessionAPIError.invalidRequest("audience is not one of the configured token audiences")
         }
         // The same token rules as a resolve; the resolve slides the idle deadline like one.
-        guard let token = self.routes.token(in: request), let session = try await self.routes.repository.resolve(token) else {
+        guard let token, let session = try await self.routes.repository.resolve(token) else {
             throw noSession
         }
         let minted: (token: String, expiresIn: Int)
         do {
-            minted = try tokens.mint(session: session, audience: audience, ttl: ttl, clientID: context.caller?.name ?? "")
+            minted = try tokens.mint(session: session, audience: audience, ttl: ttl, clientID: caller)
         } catch let error as SessionAPIError where error == .sessionNotFound {
             throw noSession
         }
