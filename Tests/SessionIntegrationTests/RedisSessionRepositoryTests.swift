@@ -396,3 +396,48 @@ import Testing
         await redis.shutdown()
     }
 }
+
+/// The in-memory deny-list of revoked client tokens, kept current over pub/sub between two
+/// "replicas" (two stores over the test Redis).
+@Suite struct RevocationCacheTests {
+    @Test func aRevocationOnOneReplicaIsSeenByTheOtherFromMemoryAtOnce() async throws {
+        let prefix = "revocation-\(UUID().uuidString.prefix(8)):"
+        let redisA = try TestRedis.client()
+        let redisB = try TestRedis.client()
+        let replicaA = RedisOAuthStateStore(redis: redisA, prefix: prefix)
+        let replicaB = RedisOAuthStateStore(redis: redisB, prefix: prefix)
+        // Revoked before B starts watching: loaded when it subscribes.
+        try await replicaA.revoke(tokenID: "early", ttl: 60_000)
+        #expect(replicaB.isCacheHealthy == false)
+        #expect(try await replicaB.isRevoked(tokenID: "early"))  // from Redis meanwhile
+        let watchA = Task { await replicaA.maintainRevocationCache() }
+        let watchB = Task { await replicaB.maintainRevocationCache() }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !(replicaA.isCacheHealthy && replicaB.isCacheHealthy), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(replicaA.isCacheHealthy && replicaB.isCacheHealthy)
+        #expect(try await replicaB.isRevoked(tokenID: "early"))
+        for index in 0..<20 {
+            #expect(try await replicaB.isRevoked(tokenID: "jti-\(index)") == false)
+            try await replicaA.revoke(tokenID: "jti-\(index)", ttl: 60_000)
+            // Answered from B's memory the moment A's revoke returns.
+            #expect(try await replicaB.isRevoked(tokenID: "jti-\(index)"), "jti-\(index)")
+        }
+        // A short-lived revocation ends with the token's lifetime, in memory and in Redis.
+        try await replicaA.revoke(tokenID: "brief", ttl: 100)
+        #expect(try await replicaB.isRevoked(tokenID: "brief"))
+        try await Task.sleep(for: .milliseconds(250))
+        #expect(try await replicaB.isRevoked(tokenID: "brief") == false)
+        // B stops watching: it is no longer trusted from memory and asks Redis, still right.
+        watchB.cancel()
+        await watchB.value
+        #expect(replicaB.isCacheHealthy == false)
+        try await replicaA.revoke(tokenID: "late", ttl: 60_000)
+        #expect(try await replicaB.isRevoked(tokenID: "late"))
+        watchA.cancel()
+        await watchA.value
+        await redisA.shutdown()
+        await redisB.shutdown()
+    }
+}

@@ -37,12 +37,31 @@ extension RedisClient {
         try await self.send(RedisCommand("PUBLISH", RedisArgument(channel), message)).int ?? 0
     }
 
-    /// Subscribes to `channels` on a new connection that serves nothing else.
+    /// Subscribes to `channels` on a new connection that serves nothing else: to the primary
+    /// (Sentinel: the one the sentinels name now; Cluster: one of the primaries, where classic pub/sub
+    /// sees every node's `PUBLISH`).
     ///
     /// Returns once the server has confirmed every subscription, so a message published after
     /// this returns is delivered.
     public func subscribe(to channels: [String]) async throws -> RedisSubscription {
-        try await Self.subscribe(configuration: self.configuration, channels: channels, eventLoop: self.eventLoopGroup.next(), logger: self.logger)
+        var target = self.configuration
+        switch self.backend {
+        case .cluster(let router):
+            guard let primary = try await router.primaries().first else {
+                throw RedisClientError(.unavailable, "the cluster has no primary to subscribe on")
+            }
+            target.topology = .standalone
+            target.host = primary.host
+            target.port = primary.port
+        case .node:
+            if let sentinel = self.sentinel {
+                let primary = try await sentinel.primary()
+                target.topology = .standalone
+                target.host = primary.host
+                target.port = primary.port
+            }
+        }
+        return try await Self.subscribe(configuration: target, channels: channels, eventLoop: self.eventLoopGroup.next(), logger: self.logger)
     }
 
     /// Subscribes to `channels` on a new connection to the server `configuration` names.

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 import SessionCore
 import SessionTokens
 
@@ -43,6 +44,10 @@ final class CallerAuthenticator: Sendable {
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         let presented = parts[1].trimmingSpaces
+        // A token verified before is found without hashing it as a key first.
+        if let tokens, presented.utf8.count > 100, self.verified.withLockedValue({ $0[String(presented)] != nil }) {
+            return self.caller(ofToken: String(presented), tokens: tokens)
+        }
         if let key = self.apiKeys.authenticate(presented) {
             return Caller(name: key.name, scopes: key.scopes, credential: .apiKey)
         }
@@ -103,4 +108,21 @@ struct VerifiedClientToken: Sendable {
     let expiresAt: Int64
     let keyVersion: String
     let scopeText: String
+}
+
+/// Runs the Redis OAuth store's revocation cache (subscription, loading, heartbeats) for as long as
+/// sessiond runs.
+public struct RevocationCacheService: Service {
+    let store: RedisOAuthStateStore
+
+    /// The service for `store`.
+    public init(store: RedisOAuthStateStore) {
+        self.store = store
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            await self.store.maintainRevocationCache()
+        }
+    }
 }
