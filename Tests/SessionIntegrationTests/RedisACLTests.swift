@@ -65,6 +65,14 @@ import Testing
         #expect(try await oauth.failures(of: "c:acl-client").count == 1)
         try await oauth.revoke(tokenID: "acl-jti", ttl: 60_000)
         #expect(try await oauth.isRevoked(tokenID: "acl-jti"))
+        // The revocation cache's channel, SCAN, PUBLISH and SUBSCRIBE are allowed too.
+        let watcher = Task { await oauth.maintainRevocationCache() }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !oauth.isCacheHealthy, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(oauth.isCacheHealthy)
+        #expect(try await oauth.isRevoked(tokenID: "acl-jti"))
+        watcher.cancel()
+        await watcher.value
 
         // And nothing beyond: other keys, dangerous commands and the default user are refused.
         for command in [RedisCommand("GET", "other:key"), RedisCommand("FLUSHALL"), RedisCommand("KEYS", "*"), RedisCommand("CONFIG", "GET", "*")] {
