@@ -18,9 +18,10 @@ export SESSIOND_TEST_CLUSTER_URL=redis+cluster://127.0.0.1:7100,127.0.0.1:7101,1
 export SESSIOND_TEST_SENTINEL_URL=redis+sentinel://127.0.0.1:26480,127.0.0.1:26481,127.0.0.1:26482/sessiond
 swift build --build-tests
 swift test --skip-build "$@"
-# The session store's suites once more over the cluster, and once more over Sentinel.
-SESSIOND_TEST_REDIS_URL=$SESSIOND_TEST_CLUSTER_URL swift test --skip-build --filter 'RedisSessionRepositoryTests|KeyLifetimeTests'
-SESSIOND_TEST_REDIS_URL=$SESSIOND_TEST_SENTINEL_URL swift test --skip-build --filter 'RedisSessionRepositoryTests|KeyLifetimeTests'
+# The session store's suites (sessions, OAuth counters, the revocation cache over pub/sub) once
+# more over the cluster, and once more over Sentinel.
+SESSIOND_TEST_REDIS_URL=$SESSIOND_TEST_CLUSTER_URL swift test --skip-build --filter 'RedisSessionRepositoryTests|KeyLifetimeTests|RedisOAuthStateStoreTests|RevocationCacheTests'
+SESSIOND_TEST_REDIS_URL=$SESSIOND_TEST_SENTINEL_URL swift test --skip-build --filter 'RedisSessionRepositoryTests|KeyLifetimeTests|RedisOAuthStateStoreTests|RevocationCacheTests'
 REDIS_URL=$SESSIOND_TEST_REDIS_URL CLUSTER_URL=$SESSIOND_TEST_CLUSTER_URL SENTINEL_URL=$SESSIOND_TEST_SENTINEL_URL scripts/live-test.sh
 REDIS_URL=$SESSIOND_TEST_REDIS_URL scripts/contract-test.sh
 # Failover drills under load (they start labs of their own, so the test labs stop first).
