@@ -41,6 +41,25 @@ import Testing
         #expect(again.status == 2)
     }
 
+    @Test func clientCredentialsWorkInsteadOfTheKey() async throws {
+        try await TokenClientTests.runServer { url in
+            try await SessionClient.withSessionClient(configuration: .init(baseURL: url, apiKey: LiveSessiond.adminKey)) { client in
+                _ = try await client.create(userID: "ctl-cc-user")
+            }
+            let environment = ["SESSIONCTL_URL": url, "SESSIONCTL_CLIENT_SECRET": LiveSessiond.adminKey]
+            let list = await runProgram([Self.binary, "list", "--client-id", "admin", "--user", "ctl-cc-user"], standardInput: "", environment: environment)
+            #expect(list.status == 0, "\(list.error)")
+            #expect(list.output.hasPrefix("HANDLE"))
+            // A wrong secret is an authentication failure (exit 3), and no secret appears anywhere.
+            let wrong = await runProgram(
+                [Self.binary, "list", "--client-id", "admin", "--user", "ctl-cc-user"], standardInput: "",
+                environment: ["SESSIONCTL_URL": url, "SESSIONCTL_CLIENT_SECRET": "wrong-secret-0123456789-abcdefghijklmn"]
+            )
+            #expect(wrong.status == 3)
+            #expect(!wrong.error.contains("wrong-secret") && !wrong.output.contains("wrong-secret"))
+        }
+    }
+
     @Test func listPurgeRevokeResolveAndHealthWithExitCodes() async throws {
         try await LiveSessiond.run { url in
             try await SessionClient.withSessionClient(configuration: .init(baseURL: url, apiKey: LiveSessiond.adminKey)) { client in
