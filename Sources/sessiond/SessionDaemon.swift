@@ -247,7 +247,7 @@ struct SessionDaemon: AsyncParsableCommand {
                 logger.warning("Redis is not reachable yet; /readyz reports 503 until it is", metadata: ["redis.error": "\(error)"])
             }
             repository = redisRepository
-            let store = RedisOAuthStateStore(redis: client, prefix: configuration.keyPrefix)
+            let store = RedisOAuthStateStore(redis: client, prefix: configuration.keyPrefix, logger: logger)
             oauthState = store
             // Revoked client tokens answered from memory, kept current over pub/sub (docs/oauth.md).
             if signingKeys != nil { reloaders.append(RevocationCacheService(store: store)) }

@@ -1,6 +1,7 @@
 import Crypto
 import SessionTokens
 import Foundation
+import Logging
 import NIOCore
 import RedisWire
 import Synchronization
@@ -43,6 +44,7 @@ public final class RedisOAuthStateStore: OAuthStateStore {
     private let channel: String
     private let cache = Mutex(RevocationCache())
     private let subscription = Mutex<RedisSubscription?>(nil)
+    private let logger: Logger?
 
     /// A heartbeat is published this often.
     public static let heartbeatInterval = Duration.seconds(1)
@@ -82,11 +84,12 @@ public final class RedisOAuthStateStore: OAuthStateStore {
         }
     }
 
-    /// A store over `redis` under `prefix`.
-    public init(redis: RedisClient, prefix: String) {
+    /// A store over `redis` under `prefix`; `logger` hears when the revocation cache comes and goes.
+    public init(redis: RedisClient, prefix: String, logger: Logger? = nil) {
         self.redis = redis
         self.prefix = prefix
         self.channel = prefix + "oauth:revocations"
+        self.logger = logger
     }
 
     static let count = RedisScript(
@@ -234,12 +237,16 @@ public final class RedisOAuthStateStore: OAuthStateStore {
                     self.cache.withLock { $0.insert(String(key.dropFirst(self.prefix.count + "oauth:r:".count)), until: now + Int64(remaining), now: now) }
                 }
                 self.cache.withLock { $0.loaded = true }
+                self.logger?.notice("revocation cache subscribed", metadata: ["revocations.loaded": "\(keys.count)"])
                 for await message in subscription {
                     if let acknowledgement = self.receive(message.payload) {
                         _ = try? await self.redis.publish(RedisArgument(acknowledgement), to: self.channel)
                     }
                 }
                 await subscription.close()
+                if !Task.isCancelled {
+                    self.logger?.warning("revocation cache subscription lost; revocations are checked in Redis per request until it is back")
+                }
             } catch {
                 // Not subscribed: isRevoked asks Redis until the next attempt succeeds.
             }
