@@ -634,7 +634,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "unauthorized: missing or unknown API key",
+      "description": "unauthorized: missing or unknown API key, or an access token that is invalid, expired or revoked",
       "content": {
        "application/json": {
         "schema": {
@@ -753,7 +753,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "unauthorized: missing or unknown API key",
+      "description": "unauthorized: missing or unknown API key, or an access token that is invalid, expired or revoked",
       "content": {
        "application/json": {
         "schema": {
@@ -877,7 +877,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "unauthorized: missing or unknown API key",
+      "description": "unauthorized: missing or unknown API key, or an access token that is invalid, expired or revoked",
       "content": {
        "application/json": {
         "schema": {
@@ -1016,7 +1016,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "unauthorized: missing or unknown API key",
+      "description": "unauthorized: missing or unknown API key, or an access token that is invalid, expired or revoked",
       "content": {
        "application/json": {
         "schema": {
@@ -1107,7 +1107,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "unauthorized: missing or unknown API key",
+      "description": "unauthorized: missing or unknown API key, or an access token that is invalid, expired or revoked",
       "content": {
        "application/json": {
         "schema": {
@@ -1201,7 +1201,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "unauthorized: missing or unknown API key",
+      "description": "unauthorized: missing or unknown API key, or an access token that is invalid, expired or revoked",
       "content": {
        "application/json": {
         "schema": {
@@ -1282,7 +1282,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "unauthorized: missing or unknown API key",
+      "description": "unauthorized: missing or unknown API key, or an access token that is invalid, expired or revoked",
       "content": {
        "application/json": {
         "schema": {
@@ -1357,7 +1357,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "unauthorized: missing or unknown API key",
+      "description": "unauthorized: missing or unknown API key, or an access token that is invalid, expired or revoked",
       "content": {
        "application/json": {
         "schema": {
@@ -1566,7 +1566,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "unauthorized: missing or unknown API key",
+      "description": "unauthorized: missing or unknown API key, or an access token that is invalid, expired or revoked",
       "content": {
        "application/json": {
         "schema": {
@@ -1705,7 +1705,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "unauthorized: missing or unknown API key; session_not_found: no valid session (the gateway refuses the request)",
+      "description": "unauthorized: missing or unknown API key, or an access token that is invalid, expired or revoked; session_not_found: no valid session (the gateway refuses the request)",
       "content": {
        "application/json": {
         "schema": {

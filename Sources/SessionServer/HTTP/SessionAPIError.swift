@@ -74,7 +74,7 @@ public struct SessionAPIError: Error, Sendable, Hashable, CustomStringConvertibl
     /// 400 `invalid_request`.
     public static func invalidRequest(_ message: String) -> Self { Self(.invalidRequest, message) }
     /// 401 `unauthorized`.
-    public static let unauthorized = Self(.unauthorized, "missing or unknown API key")
+    public static let unauthorized = Self(.unauthorized, "missing or unknown API key or access token")
     /// 403 `forbidden`.
     public static func forbidden(_ scope: String) -> Self { Self(.forbidden, "this API key lacks the \(scope) scope") }
     /// 404 `session_not_found`: unknown, expired, destroyed, rotated-away or malformed token, all alike.
