@@ -2,6 +2,7 @@ import Foundation
 import RedisTestSupport
 import SessionClient
 import SessionServer
+import SessionTokens
 import Testing
 
 /// `sessionctl` end to end: the built binary, spawned, against a live sessiond.

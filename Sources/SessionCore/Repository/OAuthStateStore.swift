@@ -126,6 +126,7 @@ public final class RedisOAuthStateStore: OAuthStateStore {
         return try Self.pair(reply)
     }
 
+    @discardableResult
     public func recordFailure(of subject: String, window: Int64) async throws -> (count: Int, remaining: Int64) {
         // Not resent on a dropped connection: a doubled count only shortens an attacker's budget.
         let reply = try await RedisSessionRepository.run(resend: false) {
@@ -322,6 +323,7 @@ public final class InMemoryOAuthStateStore: OAuthStateStore {
         }
     }
 
+    @discardableResult
     public func recordFailure(of subject: String, window: Int64) async throws -> (count: Int, remaining: Int64) {
         let now = self.clock()
         return self.state.withLock { state in

@@ -121,7 +121,7 @@ public struct RevocationCacheService: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await self.store.maintainRevocationCache()
         }
     }
