@@ -161,6 +161,18 @@ import Testing
                 #expect(after != before)
                 #expect(try await client.sessions(ofUser: "cc-user").count == 1)
             }
+            // The middleware resolves cookies through a client-credentials client like through a keyed one.
+            let cc = SessionClientConfiguration(baseURL: url, clientID: "admin", clientSecret: LiveSessiond.adminKey, scope: "sessions:read")
+            try await SessionClient.withSessionClient(configuration: cc) { client in
+                let issued = try await SessionClient.withSessionClient(configuration: .init(baseURL: url, apiKey: LiveSessiond.adminKey)) {
+                    try await $0.create(userID: "cc-middleware")
+                }
+                try await MiddlewareTests.makeApp(client: client).test(.router) { app in
+                    try await app.execute(uri: "/private", method: .get, headers: [.cookie: "__Host-sid=\(issued.token)"]) { response in
+                        #expect(response.status == .ok && String(buffer: response.body) == "hello cc-middleware")
+                    }
+                }
+            }
             // Wrong secret: a clear unauthorized error, never a crash or a secret in the message.
             let wrong = SessionClientConfiguration(baseURL: url, clientID: "admin", clientSecret: "not-the-secret-0123456789-abcdefghijklmn")
             try await SessionClient.withSessionClient(configuration: wrong) { client in
