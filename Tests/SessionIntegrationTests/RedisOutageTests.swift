@@ -101,6 +101,30 @@ import Testing
         _ = server
     }
 
+    /// A logout sent while the primary pauses its writers (what a graceful `CLUSTER FAILOVER` does,
+    /// longer than the command timeout on a busy machine) is sent again on a new connection within
+    /// the failover budget: it succeeds when the pause ends instead of answering 503.
+    @Test func aLogoutDuringAWritePauseLongerThanTheCommandTimeoutSucceeds() async throws {
+        let server = try RedisProcess(port: 6449)
+        var redisConfiguration = try RedisConfiguration(url: server.url)
+        redisConfiguration.timeouts = .init(connect: .milliseconds(200), command: .milliseconds(250))
+        let redis = RedisClient(configuration: redisConfiguration, logger: Logger(label: "test"))
+        let admin = RedisClient(configuration: try RedisConfiguration(url: server.url), logger: Logger(label: "test"))
+        var policy = StorePolicy()
+        policy.revocation = RevocationPolicy(replicas: nil, timeout: 100, mode: .bestEffort)  // the default: durable-logout path
+        let repository = RedisSessionRepository(redis: redis, layout: KeyLayout(prefix: "pause:"), policy: policy, logger: Logger(label: "test"))
+        let issued = try await repository.create(NewSession(userID: "u", dataJSON: Array("{}".utf8), metadataJSON: Array("{}".utf8), idleTimeout: 60_000, absoluteTimeout: 60_000))
+        try await admin.send("CLIENT", "PAUSE", "700", "WRITE")
+        let started = ContinuousClock.now
+        #expect(try await repository.destroy(issued.token))
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed >= .milliseconds(500) && elapsed < .seconds(5), "\(elapsed)")
+        #expect(try await repository.resolve(issued.token) == nil)
+        await redis.shutdown()
+        await admin.shutdown()
+        _ = server
+    }
+
     /// A Redis below the minimum version keeps /readyz at 503 and every session call at 503, never a
     /// half-run create. (The real 7.0 server against a minimum it cannot meet.)
     @Test func anUnsupportedRedisKeepsReadinessDown() async throws {

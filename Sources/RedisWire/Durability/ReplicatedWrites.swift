@@ -39,13 +39,17 @@ final class ReplicatedWrites: Sendable {
     ) async throws -> ReplicatedReply {
         // The primary can move under us (a failover, a stale map): learn where it is now and try again,
         // within the failover budget; past it, the routed path (which follows redirects) runs the script
-        // and the answer says nothing was confirmed by replicas.
+        // and the answer says nothing was confirmed by replicas. A timeout is retried too, on a new
+        // connection: a graceful `CLUSTER FAILOVER` pauses the old primary's writers (longer than the
+        // command timeout on a busy machine) and then answers `MOVED`. Every revocation script is safe
+        // to send again.
         let deadline = NIODeadline.now() + client.configuration.failoverBudget
         var attempt = 0
         while true {
             do {
                 return try await self.attempt(script, keys: keys, arguments: arguments, replicas: replicas, timeout: timeout, client: client)
-            } catch let error as RedisClientError where error.code == .unavailable || error.code == .connectionClosed {
+            } catch let error as RedisClientError where error.code == .unavailable || error.code == .connectionClosed || error.code == .commandTimeout {
+                if error.code == .commandTimeout { self.dropAll() }
                 attempt += 1
                 let pause = TimeAmount.milliseconds(Int64(min(10 << min(attempt, 4), 150)))
                 guard NIODeadline.now() + pause < deadline else {
