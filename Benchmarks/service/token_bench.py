@@ -48,9 +48,9 @@ def main():
         (resolve, "/v1/session", "resolve.lua", env, ES_PORT),
         (resolve_token, "/v1/session", "resolve.lua", token_env, ES_PORT),
         (token_endpoint, "/oauth2/token", "client_token.lua", {"BASIC": basic}, ES_PORT),
-        (exchange_es, "/v1/session/token", "exchange.lua", env, ES_PORT),
-        (exchange_ed, "/v1/session/token", "exchange.lua", env, ED_PORT),
-        (auth, "/v1/auth", "auth.lua", env, ES_PORT),
+        (exchange_es, "/v1/session/token", "resolve.lua", {**env, "REQUEST": "exchange"}, ES_PORT),
+        (exchange_ed, "/v1/session/token", "resolve.lua", {**env, "REQUEST": "exchange"}, ED_PORT),
+        (auth, "/v1/auth", "resolve.lua", {**env, "REQUEST": "auth"}, ES_PORT),
     ]
     if BASE_PORT:
         runs.insert(1, (base, "/v1/session", "resolve.lua", env, BASE_PORT))

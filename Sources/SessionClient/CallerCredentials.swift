@@ -64,12 +64,6 @@ final class CredentialProvider: Sendable, CustomStringConvertible {
         return try await self.fetch().authorization
     }
 
-    /// The current value without waiting, if one is fresh (the resolve's fast check).
-    var freshAuthorization: String? {
-        guard let current = self.current.withLock({ $0 }), ContinuousClock.now < current.refreshAt else { return nil }
-        return current.authorization
-    }
-
     /// Forgets `authorization` (sessiond answered 401 to it), so the next call fetches a new token.
     func invalidate(_ authorization: String) {
         guard self.refreshes else { return }
@@ -97,9 +91,7 @@ final class CredentialProvider: Sendable, CustomStringConvertible {
         guard case .clientCredentials(let clientID, let clientSecret, let scope) = self.credentials else {
             throw SessionClientError(.unauthorized, message: "no credentials")
         }
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        func encode(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: allowed) ?? "" }
+        let encode = SessionClient.percentEncoded
         // RFC 6749 §2.3.1: both parts form-urlencoded, then joined with ":" and base64-encoded.
         let basic = Data((encode(clientID) + ":" + encode(clientSecret)).utf8).base64EncodedString()
         var request = HTTPClientRequest(url: self.tokenURL)

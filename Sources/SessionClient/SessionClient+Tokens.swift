@@ -66,9 +66,7 @@ extension SessionClient: KeySetSource, TokenIntrospector {
     public func isActive(_ token: String) async throws -> Bool {
         var request = self.request("/oauth2/introspect", method: .POST)
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        request.body = .bytes(ByteBuffer(string: "token=" + (token.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")))
+        request.body = .bytes(ByteBuffer(string: "token=" + Self.percentEncoded(token)))
         let (status, body) = try await self.execute(request)
         guard status == 200, let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
             let active = object["active"] as? Bool

@@ -246,7 +246,7 @@ public final class SessionClient: Sendable {
 
     /// The user's live sessions, newest first.
     public func sessions(ofUser userID: String) async throws -> [Session] {
-        let (status, body) = try await self.execute(self.request("/v1/users/\(Self.pathComponent(userID))/sessions", method: .GET))
+        let (status, body) = try await self.execute(self.request("/v1/users/\(Self.percentEncoded(userID))/sessions", method: .GET))
         guard status == 200 else { throw Self.error(status: status, body: body) }
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let list = object["sessions"] as? [Any] else {
             throw SessionClientError(.invalidResponse, status: status, message: "malformed session list")
@@ -256,8 +256,8 @@ public final class SessionClient: Sendable {
 
     /// Destroys all of the user's sessions except `except` (a handle); how many were destroyed.
     public func purge(user userID: String, except: String? = nil) async throws -> Int {
-        var path = "/v1/users/\(Self.pathComponent(userID))/sessions"
-        if let except { path += "?except=\(Self.pathComponent(except))" }
+        var path = "/v1/users/\(Self.percentEncoded(userID))/sessions"
+        if let except { path += "?except=\(Self.percentEncoded(except))" }
         let (status, body) = try await self.execute(self.request(path, method: .DELETE))
         guard status == 200 else { throw Self.error(status: status, body: body) }
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let count = object["destroyed"] as? Int else {
@@ -268,7 +268,7 @@ public final class SessionClient: Sendable {
 
     /// Destroys one session by handle; whether it existed.
     public func destroy(handle: String) async throws -> Bool {
-        let (status, body) = try await self.execute(self.request("/v1/sessions/\(Self.pathComponent(handle))", method: .DELETE))
+        let (status, body) = try await self.execute(self.request("/v1/sessions/\(Self.percentEncoded(handle))", method: .DELETE))
         switch status {
         case 204: return true
         case 404: return false
@@ -380,11 +380,13 @@ public final class SessionClient: Sendable {
         return nil
     }
 
-    private static func pathComponent(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    /// `text` with everything but RFC 3986's unreserved ASCII characters percent-encoded (UTF-8): a
+    /// path segment, or a form value (`application/x-www-form-urlencoded`, RFC 6749 §2.3.1).
+    static func percentEncoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? ""
     }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {
         duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000

@@ -149,6 +149,12 @@ public struct PrivateSigningKey: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether `keyID` is a usable `kid`: 1–64 characters of A–Z a–z 0–9 . - _ (safe in a file
+    /// name, a header and a log line).
+    public static func isValidKeyID(_ keyID: String) -> Bool {
+        (1...64).contains(keyID.utf8.count) && Base64URL.isAlphabet(Substring(keyID.replacingOccurrences(of: ".", with: "_")).utf8)
+    }
+
     /// A new random key (for `sessionctl keys generate`, development and tests).
     public static func generate(keyID: String, algorithm: JWSAlgorithm) -> PrivateSigningKey {
         switch algorithm {

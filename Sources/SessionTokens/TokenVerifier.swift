@@ -148,15 +148,6 @@ public final class TokenVerifier: Sendable {
         return claims
     }
 
-    /// Why the last ``verify(_:)`` of `token` would fail, for diagnostics (never cached).
-    public func rejection(of token: String) async throws -> AccessTokenJWT.Rejection? {
-        let keySet = try await self.currentKeySet()
-        if case .failure(let rejection) = AccessTokenJWT.validate(token, keys: keySet, expectations: self.expectations, now: self.clock()) {
-            return rejection
-        }
-        return nil
-    }
-
     /// Fetches the key set now (e.g. at start-up, so the first request does not wait).
     public func refresh() async throws {
         _ = try await self.fetch()

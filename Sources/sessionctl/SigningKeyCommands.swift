@@ -30,9 +30,7 @@ struct Keys: ParsableCommand {
             guard let algorithm = JWSAlgorithm(rawValue: self.alg) else {
                 throw CommandFailure(code: Exit.usage, message: "--alg must be ES256 or EdDSA")
             }
-            guard (1...64).contains(self.kid.utf8.count),
-                Base64URL.isAlphabet(Substring(self.kid.replacingOccurrences(of: ".", with: "_")).utf8)
-            else { throw CommandFailure(code: Exit.usage, message: "--kid must be 1-64 characters of A-Z a-z 0-9 . - _") }
+            guard PrivateSigningKey.isValidKeyID(self.kid) else { throw CommandFailure(code: Exit.usage, message: "--kid must be 1-64 characters of A-Z a-z 0-9 . - _") }
             let formatter = ISO8601DateFormatter()
             let from = self.signFrom ?? formatter.string(from: Date())
             guard formatter.date(from: from) != nil, self.signUntil == "-" || formatter.date(from: self.signUntil) != nil else {

@@ -4,7 +4,8 @@ hostile connections, framing errors, descriptor leaks, graceful shutdown, and lo
 
 Prints 'N passed, N failed' and exits non-zero on any failure.
 """
-import http.client, json, os, signal, socket, sys, threading, time, traceback
+import http.client, json, os, signal, socket, threading, time
+import harness  # Tests/live/harness.py
 
 HOST = "127.0.0.1"
 PORT = int(os.environ["SESSIOND_PORT"])
@@ -641,15 +642,4 @@ TESTS = [
 ]
 
 if __name__ == "__main__":
-    passed = failed = 0
-    for test in TESTS:
-        try:
-            test()
-            passed += 1
-            print(f"ok   {test.__name__}")
-        except Exception:
-            failed += 1
-            print(f"FAIL {test.__name__}")
-            traceback.print_exc()
-    print(f"live: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    harness.run("live", TESTS)

@@ -4,7 +4,8 @@ Redis (8097 fast path, 8098 router), one whose Redis is down, and the example lo
 authenticates with client credentials). An independent OAuth client library (Authlib) obtains and
 uses a token. Started by scripts/live-test.sh; prints 'N passed, N failed'.
 """
-import base64, http.client, json, os, signal, subprocess, sys, time, traceback, urllib.parse
+import base64, http.client, json, os, signal, subprocess, time, urllib.parse
+import harness  # Tests/live/harness.py
 
 from authlib.integrations.requests_client import OAuth2Session
 
@@ -97,6 +98,16 @@ def test_a_token_caller_gets_the_same_answers_and_log_lines_on_the_fast_path_and
         status, headers, payload = call("GET", "/v1/session", headers={**bearer(token), "X-Session-Token": session_token, "X-Marker": marker}, port=port)
         answers.append((status, json.loads(payload)["handle"]))
     assert answers[0] == answers[1] and answers[0][0] == 200, answers
+    # A create by a token caller (the fast path takes it too) and a create the token's scope lacks.
+    creator = mint("live", KEY, scope="sessions:create")
+    creates = []
+    for port in (PORT, REPLICA_PORT):
+        status, headers, payload = call("POST", "/v1/sessions", json.dumps({"user_id": "oauth-parity"}), bearer(creator), port=port)
+        creates.append((status, sorted(json.loads(payload)), headers.get("cache-control")))
+        status, headers, payload = call("POST", "/v1/sessions", json.dumps({"user_id": "oauth-parity"}), bearer(token), port=port)
+        creates.append((status, json.loads(payload)["error"]["code"], headers.get("cache-control")))
+    assert creates[0] == creates[2] and creates[1] == creates[3], creates
+    assert creates[0][0] == 201 and creates[1][:2] == (403, "forbidden"), creates
     time.sleep(0.5)
     for path in LOGS[:2]:
         lines = [line for line in open(path) if "http.route=/v1/session " in line and "http.status=200" in line]
@@ -213,15 +224,4 @@ TESTS = [
 ]
 
 if __name__ == "__main__":
-    passed = failed = 0
-    for test in TESTS:
-        try:
-            test()
-            passed += 1
-            print(f"ok   {test.__name__}")
-        except Exception:
-            failed += 1
-            print(f"FAIL {test.__name__}")
-            traceback.print_exc()
-    print(f"oauth: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    harness.run("oauth", TESTS)

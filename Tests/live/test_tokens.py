@@ -6,7 +6,8 @@ keys, one whose Redis is down, the example services and nginx as the gateway in 
 Tokens are checked with PyJWT, a JOSE implementation that is not ours.
 Prints 'N passed, N failed' and exits non-zero on any failure.
 """
-import base64, concurrent.futures, http.client, json, os, signal, subprocess, sys, threading, time, traceback, urllib.parse
+import base64, concurrent.futures, http.client, json, os, signal, subprocess, threading, time, urllib.parse
+import harness  # Tests/live/harness.py
 
 import jwt  # PyJWT
 from jwt import PyJWKSet
@@ -406,15 +407,4 @@ TESTS = [
 ]
 
 if __name__ == "__main__":
-    passed = failed = 0
-    for test in TESTS:
-        try:
-            test()
-            passed += 1
-            print(f"ok   {test.__name__}")
-        except Exception:
-            failed += 1
-            print(f"FAIL {test.__name__}")
-            traceback.print_exc()
-    print(f"tokens: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    harness.run("tokens", TESTS)

@@ -96,10 +96,10 @@ public final class APIKeys: Sendable {
             }
             var scopes: Scope = []
             for scope in fields[1].split(separator: ",") {
-                guard let known = Scope.named.first(where: { $0.name == scope }) else {
+                guard let known = Scope.named(scope) else {
                     throw ConfigurationError("\(line): unknown scope (use \(Scope.named.map(\.name).joined(separator: ", ")))")
                 }
-                scopes.insert(known.scope)
+                scopes.insert(known)
             }
             let secret = fields[2]
             let digest: [UInt8]

@@ -24,16 +24,16 @@ public struct Caller: Sendable, Hashable {
 
 /// Turns an `Authorization` value into a ``Caller``: a static key (SHA-256, constant-time compare),
 /// else a client-credentials access token (signature, issuer, audience, expiry and key version,
-/// cached until it expires). A token must then pass ``isStillValid(_:)`` (the revocation deny-list in
-/// Redis) before its request runs, so a revoked token is refused by every replica at once.
+/// cached until it expires). A token must then pass ``isStillValid(_:)`` (the revocation deny-list,
+/// kept in memory on every replica) before its request runs.
 final class CallerAuthenticator: Sendable {
     let apiKeys: APIKeys
     let tokens: TokenService?
-    let oauthState: (any OAuthStateStore)?
+    let oauthState: any OAuthStateStore
     private let verified = NIOLockedValueBox([String: VerifiedClientToken]())
     static let cacheCapacity = 10_000
 
-    init(apiKeys: APIKeys, tokens: TokenService?, oauthState: (any OAuthStateStore)?) {
+    init(apiKeys: APIKeys, tokens: TokenService?, oauthState: any OAuthStateStore) {
         self.apiKeys = apiKeys
         self.tokens = tokens
         self.oauthState = oauthState
@@ -44,52 +44,68 @@ final class CallerAuthenticator: Sendable {
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         let presented = parts[1].trimmingSpaces
-        // A token verified before is found without hashing it as a key first.
-        if let tokens, presented.utf8.count > 100, self.verified.withLockedValue({ $0[String(presented)] != nil }) {
-            return self.caller(ofToken: String(presented), tokens: tokens)
+        // A token verified before is found without hashing it as a key first (one lookup).
+        var token: String? = nil
+        if let tokens, presented.utf8.count > 100 {
+            let text = String(presented)
+            if let cached = self.verified.withLockedValue({ $0[text] }) { return self.caller(cached, token: text, tokens: tokens) }
+            token = text
         }
         if let key = self.apiKeys.authenticate(presented) {
             return Caller(name: key.name, scopes: key.scopes, credential: .apiKey)
         }
-        guard let tokens, presented.utf8.count > 40, presented.utf8.count <= AccessTokenJWT.maximumLength,
-            presented.utf8.lazy.filter({ $0 == UInt8(ascii: ".") }).count == 2
+        guard let tokens, let token, token.utf8.count <= AccessTokenJWT.maximumLength,
+            token.utf8.lazy.filter({ $0 == UInt8(ascii: ".") }).count == 2,
+            let claims = self.verify(token, tokens: tokens)
         else { return nil }
-        return self.caller(ofToken: String(presented), tokens: tokens)
+        return self.caller(claims, token: token, tokens: tokens)
     }
 
-    /// The caller of a client-credentials token that is valid now, against the keys in force now.
-    func caller(ofToken token: String, tokens: TokenService) -> Caller? {
-        let now = tokens.now / 1000
-        let cached = self.verified.withLockedValue { $0[token] }
-        let claims: VerifiedClientToken
-        if let cached {
-            claims = cached
-        } else {
-            guard case .success(let fresh) = tokens.validateClientToken(token) else { return nil }
-            claims = fresh
-            self.verified.withLockedValue { cache in
-                if cache.count >= Self.cacheCapacity {
-                    cache = cache.filter { $0.value.expiresAt > now }
-                    if cache.count >= Self.cacheCapacity { cache.removeAll(keepingCapacity: true) }
-                }
-                cache[token] = claims
-            }
-        }
-        guard now < claims.expiresAt else {
+    /// The client-credentials token among `claims` (whose signature the caller checked) and its
+    /// caller, while it has not expired and its key is unchanged; cached like any verified token.
+    func clientToken(_ claims: VerifiedAccessToken, token: String, tokens: TokenService) -> (token: VerifiedClientToken, caller: Caller)? {
+        guard let client = tokens.clientToken(claims) else { return nil }
+        self.remember(client, token: token, now: tokens.now / 1000)
+        guard let caller = self.caller(client, token: token, tokens: tokens) else { return nil }
+        return (client, caller)
+    }
+
+    /// The caller of verified `claims`, while the token has not expired and its key is unchanged
+    /// (removing or changing a key ends its tokens at once).
+    private func caller(_ claims: VerifiedClientToken, token: String, tokens: TokenService) -> Caller? {
+        guard tokens.now / 1000 < claims.expiresAt else {
             _ = self.verified.withLockedValue { $0.removeValue(forKey: token) }
             return nil
         }
-        // The key must still exist unchanged: a removed or changed key ends its tokens at once.
         guard let key = self.apiKeys.key(named: claims.clientID), key.version == claims.keyVersion else { return nil }
-        return Caller(name: claims.clientID, scopes: claims.scopes.intersection(key.scopes), credential: .accessToken(tokenID: claims.tokenID, expiresAt: claims.expiresAt))
+        return Caller(
+            name: claims.clientID, scopes: claims.scopes.intersection(key.scopes),
+            credential: .accessToken(tokenID: claims.tokenID, expiresAt: claims.expiresAt)
+        )
+    }
+
+    /// Checks a token not seen before and caches it.
+    private func verify(_ token: String, tokens: TokenService) -> VerifiedClientToken? {
+        guard let claims = tokens.validate(token).flatMap(tokens.clientToken) else { return nil }
+        self.remember(claims, token: token, now: tokens.now / 1000)
+        return claims
+    }
+
+    private func remember(_ claims: VerifiedClientToken, token: String, now: Int64) {
+        self.verified.withLockedValue { cache in
+            if cache.count >= Self.cacheCapacity {
+                cache = cache.filter { $0.value.expiresAt > now }
+                if cache.count >= Self.cacheCapacity { cache.removeAll(keepingCapacity: true) }
+            }
+            cache[token] = claims
+        }
     }
 
     /// Whether `caller` may go on: always for a static key; for a token, unless it was revoked.
     /// Throws when the deny-list cannot be read (503: never let a possibly revoked token through).
     func isStillValid(_ caller: Caller) async throws -> Bool {
         guard case .accessToken(let tokenID, _) = caller.credential else { return true }
-        guard let oauthState else { return true }
-        return try await !oauthState.isRevoked(tokenID: tokenID)
+        return try await !self.oauthState.isRevoked(tokenID: tokenID)
     }
 
     /// Both steps, for the router.

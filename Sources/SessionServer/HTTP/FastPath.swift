@@ -130,7 +130,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 guard let session = try await self.routes.repository.resolve(token) else {
                     throw SessionAPIError.sessionNotFound
                 }
-                return Answer(status: .ok, body: JSONResponses.session(session), headers: [("ETag", "\"\(session.version)\"")], caller: caller)
+                return Answer(status: .ok, body: JSONResponses.session(session), eTag: "\"\(session.version)\"", caller: caller)
             case .create:
                 let json = try SessionRoutes.parseJSON(body ?? ByteBuffer())
                 return Answer(status: .created, body: try await self.routes.create(json), caller: caller)
@@ -140,7 +140,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
             case .forwardAuth(let audience, let token):
                 let authorization = try await self.tokens!.forwardAuth(audience: audience, token: token, caller: caller)
                 // As the router answers it: an empty body, no Content-Type.
-                return Answer(status: .ok, body: [], headers: [("Authorization", authorization)], contentType: nil, caller: caller)
+                return Answer(status: .ok, body: [], authorization: authorization, contentType: nil, caller: caller)
             }
         }
     }
@@ -149,15 +149,21 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     struct Answer {
         var status: HTTPResponse.Status
         var body: [UInt8]
-        var headers: [(String, String)] = []
+        var eTag: String? = nil
+        /// Forward-auth's `Authorization: Bearer <jwt>`.
+        var authorization: String? = nil
         var contentType: String? = JSONResponses.contentType
         /// The caller the log line names (nil when authentication failed).
         var caller: String?
 
-        init(status: HTTPResponse.Status, body: [UInt8], headers: [(String, String)] = [], contentType: String? = JSONResponses.contentType, caller: String?) {
+        init(
+            status: HTTPResponse.Status, body: [UInt8], eTag: String? = nil, authorization: String? = nil,
+            contentType: String? = JSONResponses.contentType, caller: String?
+        ) {
             self.status = status
             self.body = body
-            self.headers = headers
+            self.eTag = eTag
+            self.authorization = authorization
             self.contentType = contentType
             self.caller = caller
         }
@@ -280,7 +286,8 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         guard case .working = self.state, context.channel.isActive else { return }
         self.state = .idle
         var headers = HTTPHeaders()
-        for (name, value) in answer.headers { headers.add(name: name, value: value) }
+        if let eTag = answer.eTag { headers.add(name: "ETag", value: eTag) }
+        if let authorization = answer.authorization { headers.add(name: "Authorization", value: authorization) }
         if answer.status == .serviceUnavailable { headers.add(name: "Retry-After", value: SessionAPIError.retryAfterSeconds) }
         if answer.status == .unauthorized { headers.add(name: "WWW-Authenticate", value: "Bearer") }
         if let contentType = answer.contentType { headers.add(name: "Content-Type", value: contentType) }

@@ -55,20 +55,20 @@ extension TokenRoutes {
         let caller = try await self.oauthCaller(request, context: context)
         let form = try await Self.formBody(request)
         guard let token = form["token"], !token.isEmpty else { throw SessionAPIError.invalidRequest("the token parameter is required") }
-        switch tokens.validateClientToken(token) {
-        case .success(let claims):
-            guard claims.clientID == caller.name || caller.scopes.contains(.admin) else { throw SessionAPIError.unauthorizedClient }
-            let remaining = claims.expiresAt * 1000 - tokens.now
+        // Unknown and invalid tokens: 200, nothing to do (RFC 7009 §2.2).
+        if let claims = tokens.validate(token) {
+            guard let client = tokens.clientToken(claims) else {
+                // A session access token ends with its session.
+                throw SessionAPIError.unsupportedTokenType
+            }
+            guard client.clientID == caller.name || caller.scopes.contains(.admin) else { throw SessionAPIError.unauthorizedClient }
+            let remaining = client.expiresAt * 1000 - tokens.now
             if remaining > 0 {
                 // 503 when the deny-list entry cannot be written: the caller must not think it worked.
-                guard let state = self.authenticator.oauthState else { throw SessionAPIError.storeUnavailable }
-                try await state.revoke(tokenID: claims.tokenID, ttl: remaining)
+                try await self.authenticator.oauthState.revoke(tokenID: client.tokenID, ttl: remaining)
                 self.metrics.revoked.increment()
-                context.logger.notice("access token revoked", metadata: ["token.client": "\(claims.clientID)", "token.jti": "\(claims.tokenID)"])
+                context.logger.notice("access token revoked", metadata: ["token.client": "\(client.clientID)", "token.jti": "\(client.tokenID)"])
             }
-        case .failure:
-            // A session access token ends with its session; anything else is unknown: 200 (RFC 7009 §2.2).
-            if case .success = tokens.validate(token) { throw SessionAPIError.unsupportedTokenType }
         }
         return Response(status: .ok, headers: [.contentLength: "0"])
     }
@@ -121,7 +121,7 @@ extension TokenRoutes {
     /// window passes; the counters are in the shared store, so every replica sees them. A failure
     /// says nothing about whether the client exists.
     func authenticateClient(_ request: Request, context: SessionRequestContext) async throws -> APIKey {
-        guard let state = self.authenticator.oauthState else { throw SessionAPIError.storeUnavailable }
+        let state = self.authenticator.oauthState
         let address = "a:" + (context.remoteAddress ?? "unknown")
         let credentials = request.headers[.authorization].flatMap(Self.basicCredentials)
         let client = credentials.map { "c:" + $0.id }

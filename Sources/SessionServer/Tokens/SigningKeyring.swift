@@ -60,9 +60,7 @@ public final class SigningKeyring: Sendable {
             if fields.isEmpty { continue }
             guard fields.count == 5 else { throw ConfigurationError("\(line): expected KID ALG SIGN_FROM SIGN_UNTIL PEM_FILE") }
             let keyID = String(fields[0])
-            guard (1...64).contains(keyID.utf8.count),
-                Base64URL.isAlphabet(Substring(keyID.replacingOccurrences(of: ".", with: "_")).utf8)
-            else { throw ConfigurationError("\(line): a KID is 1–64 characters of A–Z a–z 0–9 . - _") }
+            guard PrivateSigningKey.isValidKeyID(keyID) else { throw ConfigurationError("\(line): a KID is 1–64 characters of A–Z a–z 0–9 . - _") }
             guard keyIDs.insert(keyID).inserted else { throw ConfigurationError("\(line): duplicate KID \(keyID)") }
             guard let algorithm = JWSAlgorithm(rawValue: String(fields[1])) else {
                 throw ConfigurationError("\(line): ALG must be ES256 or EdDSA")

@@ -164,56 +164,45 @@ struct TokenRoutes: Sendable {
         guard caller.scopes.contains(.introspectTokens) else { throw SessionAPIError.forbidden("tokens:introspect") }
         let form = try await Self.formBody(request)
         guard let token = form["token"], !token.isEmpty else { throw SessionAPIError.invalidRequest("the token parameter is required") }
-        if case .success(let claims) = tokens.validate(token) {
+        // One signature check; the audience tells the kind (the issuer is never a session audience).
+        guard let claims = tokens.validate(token) else { return self.inactive() }
+        let extra: (name: String, value: String)
+        if tokens.isSessionToken(claims), let handleText = claims.sessionHandle {
             // A session token: active while its session is live (503 when the store cannot answer:
             // never "inactive" for "cannot check").
-            guard let handleText = claims.sessionHandle, let handle = SessionHandle(parsing: handleText),
+            guard let handle = SessionHandle(parsing: handleText),
                 let session = try await self.routes.repository.session(handle: handle),
                 session.userID == claims.subject
             else { return self.inactive() }
-            var body = Array(#"{"active":true,"sub":"#.utf8)
-            JSONText.appendQuoted(claims.subject, to: &body)
-            body += #","aud":"#.utf8
-            if claims.audiences.count == 1 {
-                JSONText.appendQuoted(claims.audiences[0], to: &body)
-            } else {
-                body.append(UInt8(ascii: "["))
-                for (index, audience) in claims.audiences.enumerated() {
-                    if index > 0 { body.append(UInt8(ascii: ",")) }
-                    JSONText.appendQuoted(audience, to: &body)
-                }
-                body.append(UInt8(ascii: "]"))
-            }
-            body += #","iss":"#.utf8
-            JSONText.appendQuoted(claims.issuer, to: &body)
-            body += #","exp":\#(claims.expiresAt),"iat":\#(claims.issuedAt),"jti":"#.utf8
-            JSONText.appendQuoted(claims.tokenID, to: &body)
-            body += #","sid":"#.utf8
-            JSONText.appendQuoted(handleText, to: &body)
-            body += #","client_id":"#.utf8
-            JSONText.appendQuoted(claims.clientID ?? "", to: &body)
-            body += #","token_type":"Bearer"}"#.utf8
-            self.metrics.active.increment()
-            return JSONResponses.response(.ok, body)
+            extra = ("sid", handleText)
+        } else if let client = self.authenticator.clientToken(claims, token: token, tokens: tokens) {
+            // A client-credentials token: active while its key is unchanged and it is not revoked.
+            guard try await self.authenticator.isStillValid(client.caller) else { return self.inactive() }
+            extra = ("scope", client.token.scopeText)
+        } else {
+            return self.inactive()
         }
-        // A client-credentials token: active while its key is unchanged and it is not revoked.
-        guard let client = self.authenticator.caller(ofToken: token, tokens: tokens),
-            case .accessToken(let tokenID, let expiresAt) = client.credential,
-            try await self.authenticator.isStillValid(client),
-            case .success(let claims) = tokens.validateClientToken(token)
-        else { return self.inactive() }
         var body = Array(#"{"active":true,"sub":"#.utf8)
-        JSONText.appendQuoted(client.name, to: &body)
+        JSONText.appendQuoted(claims.subject, to: &body)
         body += #","aud":"#.utf8
-        JSONText.appendQuoted(tokens.issuer, to: &body)
+        if claims.audiences.count == 1 {
+            JSONText.appendQuoted(claims.audiences[0], to: &body)
+        } else {
+            body.append(UInt8(ascii: "["))
+            for (index, audience) in claims.audiences.enumerated() {
+                if index > 0 { body.append(UInt8(ascii: ",")) }
+                JSONText.appendQuoted(audience, to: &body)
+            }
+            body.append(UInt8(ascii: "]"))
+        }
         body += #","iss":"#.utf8
-        JSONText.appendQuoted(tokens.issuer, to: &body)
-        body += #","exp":\#(expiresAt),"iat":\#(claims.issuedAt),"jti":"#.utf8
-        JSONText.appendQuoted(tokenID, to: &body)
+        JSONText.appendQuoted(claims.issuer, to: &body)
+        body += #","exp":\#(claims.expiresAt),"iat":\#(claims.issuedAt),"jti":"#.utf8
+        JSONText.appendQuoted(claims.tokenID, to: &body)
+        body += ",\"\(extra.name)\":".utf8
+        JSONText.appendQuoted(extra.value, to: &body)
         body += #","client_id":"#.utf8
-        JSONText.appendQuoted(client.name, to: &body)
-        body += #","scope":"#.utf8
-        JSONText.appendQuoted(claims.scopeText, to: &body)
+        JSONText.appendQuoted(claims.clientID ?? "", to: &body)
         body += #","token_type":"Bearer"}"#.utf8
         self.metrics.active.increment()
         return JSONResponses.response(.ok, body)

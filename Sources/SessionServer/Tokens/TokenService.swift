@@ -113,46 +113,41 @@ final class TokenService: Sendable {
         return (AccessTokenJWT.sign(claims: claims, with: signingKey), Int(lifetime), scope)
     }
 
-    /// The claims of a client-credentials token valid now: signed by a published key, issued by us
-    /// for ourselves (`aud` = issuer), with `scope`, `client_id` = `sub` and a key version, no `sid`.
-    func validateClientToken(_ token: some StringProtocol) -> Result<VerifiedClientToken, AccessTokenJWT.Rejection> {
+    /// The client-credentials token among already verified claims: issued by us for ourselves
+    /// (`aud` = issuer), with `scope`, `client_id` = `sub` and a key version, no `sid`. A session token
+    /// (whose audiences never include the issuer: the configuration refuses that) is nil.
+    func clientToken(_ claims: VerifiedAccessToken) -> VerifiedClientToken? {
+        guard claims.audiences == [self.issuer], claims.sessionHandle == nil, let clientID = claims.clientID,
+            clientID == claims.subject, let scopeText = claims.scope, let keyVersion = claims.stringClaim("kv")
+        else { return nil }
+        var scopes: Scope = []
+        for name in scopeText.split(separator: " ") {
+            guard let scope = Scope.named(name) else { return nil }
+            scopes.insert(scope)
+        }
+        return VerifiedClientToken(
+            clientID: clientID, scopes: scopes, tokenID: claims.tokenID, issuedAt: claims.issuedAt,
+            expiresAt: claims.expiresAt, keyVersion: keyVersion, scopeText: scopeText
+        )
+    }
+
+    /// The claims of a token of either kind whose signature, issuer, audience (one of the token
+    /// audiences, or the issuer itself for client tokens) and lifetime are valid now: one signature
+    /// check, whatever kind it turns out to be. Not yet whether its session is live or it was revoked.
+    func validate(_ token: some StringProtocol) -> VerifiedAccessToken? {
         let now = self.now / 1000
         let result = AccessTokenJWT.validate(
             token,
             keys: self.publishedKeys(at: now),
-            expectations: .init(issuer: self.issuer, audiences: [self.issuer], leeway: 0),
+            expectations: .init(issuer: self.issuer, audiences: self.audiences.union([self.issuer]), leeway: 0),
             now: now
         )
-        let claims: VerifiedAccessToken
-        switch result {
-        case .success(let valid): claims = valid
-        case .failure(let rejection): return .failure(rejection)
-        }
-        guard claims.sessionHandle == nil, let clientID = claims.clientID, clientID == claims.subject,
-            let scopeText = claims.scope, let keyVersion = claims.stringClaim("kv")
-        else { return .failure(.missingClaim) }
-        var scopes: Scope = []
-        for name in scopeText.split(separator: " ") {
-            guard let scope = Scope.named(name) else { return .failure(.missingClaim) }
-            scopes.insert(scope)
-        }
-        return .success(
-            VerifiedClientToken(
-                clientID: clientID, scopes: scopes, tokenID: claims.tokenID, issuedAt: claims.issuedAt,
-                expiresAt: claims.expiresAt, keyVersion: keyVersion, scopeText: scopeText
-            )
-        )
+        guard case .success(let claims) = result else { return nil }
+        return claims
     }
 
-    /// The token's claims when its signature, issuer, audience and lifetime are valid now (not yet
-    /// whether its session is live).
-    func validate(_ token: some StringProtocol) -> Result<VerifiedAccessToken, AccessTokenJWT.Rejection> {
-        let now = self.now / 1000
-        return AccessTokenJWT.validate(
-            token,
-            keys: self.publishedKeys(at: now),
-            expectations: .init(issuer: self.issuer, audiences: self.audiences, leeway: 0),
-            now: now
-        )
+    /// Whether `claims` are a session token's (an audience of `--token-audiences` and a `sid`).
+    func isSessionToken(_ claims: VerifiedAccessToken) -> Bool {
+        claims.sessionHandle != nil && claims.audiences.contains(where: self.audiences.contains)
     }
 }

@@ -1,0 +1,18 @@
+"""Runs a live-test file's tests in order: prints 'ok'/'FAIL' per test with the traceback, then
+'<name>: N passed, N failed', and exits non-zero on any failure."""
+import sys, traceback
+
+
+def run(name, tests):
+    passed = failed = 0
+    for test in tests:
+        try:
+            test()
+            passed += 1
+            print(f"ok   {test.__name__}")
+        except Exception:
+            failed += 1
+            print(f"FAIL {test.__name__}")
+            traceback.print_exc()
+    print(f"{name}: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
