@@ -207,11 +207,13 @@ func serverHandle(_ token: String) -> String { SessionToken(parsing: token)!.han
             maximumConnections: 1, maximumWaiters: 2
         )
         try await SessionClient.withSessionClient(configuration: configuration) { client in
-            let started = ContinuousClock.now
             let results = try await withThrowingTaskGroup(of: (SessionClientError.Code?, Duration).self) { group in
                 for index in 0..<4 {
                     group.addTask {
                         try await Task.sleep(for: .milliseconds(40 * index))  // holder first, then the queue
+                        // Each caller's own wait, from its call: on a loaded CI machine the tasks
+                        // themselves may start seconds late, which says nothing about the client.
+                        let started = ContinuousClock.now
                         do {
                             _ = try await client.resolve(token: Self.token)
                             return (nil, ContinuousClock.now - started)
@@ -226,11 +228,10 @@ func serverHandle(_ token: String) -> String { SessionToken(parsing: token)!.han
             }
             #expect(results.filter { $0.0 == .overloaded }.count == 1, "\(results)")
             #expect(results.filter { $0.0 == .unavailable }.count == 3, "\(results)")
-            // One deadline each: nobody waits much past the request timeout (2 s, plus generous slack
-            // for a loaded machine), and the refused caller is refused at once. Waiting for the
-            // connection first and then for a request timeout of its own, as before, took the third
-            // waiter past 6 s.
-            #expect(results.allSatisfy { $0.1 < .milliseconds(5500) }, "\(results)")
+            // One deadline each: no caller waits much past its request timeout (2 s, plus slack for a
+            // loaded machine), and the refused caller is refused at once. Waiting for the connection
+            // first and then for a request timeout of its own, as before, kept a waiter ~4 s.
+            #expect(results.allSatisfy { $0.1 < .milliseconds(3500) }, "\(results)")
             #expect(results.filter { $0.0 == .overloaded }.allSatisfy { $0.1 < .milliseconds(1500) }, "\(results)")
             #expect(client.resolveWaiters == 0)
 
