@@ -31,9 +31,11 @@ log=.run/live/sessiond.log
 .build/debug/sessiond --listen 127.0.0.1:8097 --redis-url "${REDIS_URL:-redis://127.0.0.1:6399}" \
   --api-keys-file .run/live/keys --key-prefix live: --request-read-timeout 2 --idle-connection-timeout 3 "${tokens[@]}" > "$log" 2>&1 &
 pid=$!
-# The same service answering everything through the router, for the fast-path parity test.
+# The same service answering everything through the router, for the fast-path parity test; it
+# trusts X-Forwarded-For from loopback, as a replica behind a load balancer would from the LB.
 .build/debug/sessiond --listen 127.0.0.1:8098 --redis-url "${REDIS_URL:-redis://127.0.0.1:6399}" \
-  --api-keys-file .run/live/keys --key-prefix live: --fast-path false "${tokens[@]}" > .run/live/sessiond-router.log 2>&1 &
+  --api-keys-file .run/live/keys --key-prefix live: --fast-path false --trusted-proxies 127.0.0.1,::1 "${tokens[@]}" \
+  > .run/live/sessiond-router.log 2>&1 &
 router_pid=$!
 # Both again over a Redis that is not there (nothing listens on port 1): 503 parity.
 .build/debug/sessiond --listen 127.0.0.1:8099 --redis-url redis://127.0.0.1:1 \

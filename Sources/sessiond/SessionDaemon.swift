@@ -58,6 +58,7 @@ struct SessionDaemon: AsyncParsableCommand {
     @Option(help: "comma-separated top-level data members copied into tokens [SESSIOND_TOKEN_CLAIMS] (default none)") var tokenClaims: String?
     @Option(help: "how long verifiers may cache the JWKS, seconds [SESSIOND_JWKS_MAX_AGE] (default 300)") var jwksMaxAge: Int?
     @Option(help: "lifetime of client-credentials access tokens, seconds [SESSIOND_CLIENT_TOKEN_TTL] (default 600)") var clientTokenTtl: Int?
+    @Option(help: "comma-separated proxy addresses or CIDR networks whose X-Forwarded-For names the client of the token endpoint's per-address limit [SESSIOND_TRUSTED_PROXIES] (default none)") var trustedProxies: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -153,7 +154,15 @@ struct SessionDaemon: AsyncParsableCommand {
             if let v = try number(self.tokenMaxTtl, "SESSIOND_TOKEN_MAX_TTL") { configuration.tokens.maximumTTL = v }
             if let v = try number(self.jwksMaxAge, "SESSIOND_JWKS_MAX_AGE") { configuration.tokens.jwksMaxAge = v }
             if let v = try number(self.clientTokenTtl, "SESSIOND_CLIENT_TOKEN_TTL") { configuration.tokens.clientTokenTTL = v }
+            for entry in list(value(self.trustedProxies, "SESSIOND_TRUSTED_PROXIES")) {
+                guard let network = IPNetwork(entry) else {
+                    throw ConfigurationFailure("trusted proxy '\(entry)' is not an IP address or CIDR network (e.g. 10.0.0.0/8, fd00::/8)")
+                }
+                configuration.clientAddresses.trustedProxies.append(network)
+            }
             try configuration.validate()
+        } catch let failure as ConfigurationFailure {
+            throw failure
         } catch {
             throw ConfigurationFailure("\(error)")
         }

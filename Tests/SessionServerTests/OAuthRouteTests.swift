@@ -33,11 +33,14 @@ import TokenTestSupport
         let state: InMemoryOAuthStateStore
     }
 
-    func fixture(state: (any OAuthStateStore)? = nil, withTokens: Bool = true) throws -> (some ApplicationProtocol, APIKeys, any OAuthStateStore) {
+    func fixture(
+        state: (any OAuthStateStore)? = nil, withTokens: Bool = true, configure: (inout SessionServiceConfiguration) -> Void = { _ in }
+    ) throws -> (some ApplicationProtocol, APIKeys, any OAuthStateStore) {
         let keys = try APIKeys(parsing: Self.keysText())
         var configuration = SessionServiceConfiguration()
         configuration.tokens.issuer = Self.issuer
         configuration.tokens.audiences = ["orders"]
+        configure(&configuration)
         let forge = TokenForge(keyID: "oauth-k1")
         let ring = try SigningKeyring(
             SigningKeyring.load(path: TokenRouteTests.keysFile(["oauth-k1 ES256 2026-01-01T00:00:00Z - oauth-k1.pem"], keys: [forge.key]))
@@ -183,6 +186,46 @@ import TokenTestSupport
             #expect(other.status == .tooManyRequests)
         }
         _ = store
+    }
+
+    /// Behind a trusted proxy the address limit counts the client that `X-Forwarded-For` names, so one
+    /// attacker does not lock out everyone behind the load balancer, and a forged entry to the left of
+    /// the proxy's does not move the attacker to a fresh counter.
+    @Test func behindATrustedProxyTheAddressLimitCountsTheForwardedClient() async throws {
+        let (app, _, _) = try self.fixture { $0.clientAddresses = ClientAddressPolicy(trustedProxies: [IPNetwork("127.0.0.0/8")!]) }
+        try await app.test(.live) { client in  // a real socket: the peer is 127.0.0.1
+            func token(from forwardedFor: String, _ authorization: String) async throws -> TestResponse {
+                var headers = Self.form(authorization, "grant_type=client_credentials")
+                headers[HTTPField.Name("X-Forwarded-For")!] = forwardedFor
+                return try await client.execute(uri: "/oauth2/token", method: .post, headers: headers, body: ByteBuffer(string: "grant_type=client_credentials"))
+            }
+            // Ten wrong secrets, each for another client id: only the address counter reaches 10.
+            for attempt in 1...10 {
+                let response = try await token(from: "203.0.113.7", Self.basic("guess-\(attempt)", "wrong-0123456789-abcdefghijklmnopqrstuvwxyz"))
+                #expect(response.status == .unauthorized, "attempt \(attempt)")
+            }
+            #expect(try await token(from: "203.0.113.7", Self.basic("reporting", Self.reportingSecret)).status == .tooManyRequests)
+            // A forged entry left of what the proxy appended is not believed.
+            #expect(try await token(from: "198.51.100.9, 203.0.113.7", Self.basic("reporting", Self.reportingSecret)).status == .tooManyRequests)
+            // Another client behind the same proxy is not locked out.
+            #expect(try await token(from: "198.51.100.9", Self.basic("reporting", Self.reportingSecret)).status == .ok)
+        }
+
+        // Without trusted proxies X-Forwarded-For is ignored: inventing addresses does not step around
+        // the limit of the TCP peer.
+        let (direct, _, _) = try self.fixture()
+        try await direct.test(.live) { client in
+            for attempt in 1...10 {
+                var headers = Self.form(Self.basic("guess-\(attempt)", "wrong-0123456789-abcdefghijklmnopqrstuvwxyz"), "grant_type=client_credentials")
+                headers[HTTPField.Name("X-Forwarded-For")!] = "192.0.2.\(attempt)"
+                let response = try await client.execute(uri: "/oauth2/token", method: .post, headers: headers, body: ByteBuffer(string: "grant_type=client_credentials"))
+                #expect(response.status == .unauthorized, "attempt \(attempt)")
+            }
+            var headers = Self.form(Self.basic("reporting", Self.reportingSecret), "grant_type=client_credentials")
+            headers[HTTPField.Name("X-Forwarded-For")!] = "192.0.2.99"
+            let response = try await client.execute(uri: "/oauth2/token", method: .post, headers: headers, body: ByteBuffer(string: "grant_type=client_credentials"))
+            #expect(response.status == .tooManyRequests)
+        }
     }
 
     @Test func aMintedTokenActsLikeItsKeyWithItsOwnScopes() async throws {

@@ -4,6 +4,12 @@ import sys, traceback
 
 
 def run(name, tests):
+    # The list sets the order (some tests must run late); a test missing from it would never run.
+    defined = {n for n, f in vars(sys.modules["__main__"]).items() if n.startswith("test_") and callable(f)}
+    forgotten = sorted(defined - {test.__name__ for test in tests})
+    if forgotten:
+        print(f"{name}: defined but not in TESTS: {', '.join(forgotten)}")
+        sys.exit(1)
     passed = failed = 0
     for test in tests:
         try:

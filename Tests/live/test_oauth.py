@@ -37,9 +37,9 @@ def basic(client_id, secret):
     return "Basic " + base64.b64encode(pair.encode()).decode()
 
 
-def token_request(client_id, secret, body="grant_type=client_credentials", port=None):
+def token_request(client_id, secret, body="grant_type=client_credentials", port=None, headers=None):
     return call("POST", "/oauth2/token", body, {"Authorization": basic(client_id, secret),
-                                                 "Content-Type": "application/x-www-form-urlencoded"}, port=port)
+                                                 "Content-Type": "application/x-www-form-urlencoded", **(headers or {})}, port=port)
 
 
 def mint(client_id, secret, scope=None, port=None):
@@ -141,6 +141,41 @@ def test_the_eleventh_failure_answers_429_on_a_second_replica_too():
         clear_counters()
 
 
+def test_behind_a_trusted_proxy_one_attacker_does_not_lock_out_the_others():
+    # The router replica trusts X-Forwarded-For from loopback (--trusted-proxies), as a replica behind
+    # a load balancer would; the fast-path replica trusts nobody. Counters are shared in Redis.
+    clear_counters()
+    def attempt(client_id, secret, forwarded_for, port):
+        return token_request(client_id, secret, port=port, headers={"X-Forwarded-For": forwarded_for})[0]
+    try:
+        # Ten guesses from one client, each for another client id: only its address counter fills.
+        for guess in range(10):
+            assert attempt(f"guess-{guess}", "wrong-0123456789abcdefghijklmnopq", "203.0.113.7", REPLICA_PORT) == 401
+        assert attempt("live", KEY, "203.0.113.7", REPLICA_PORT) == 429
+        # A forged entry left of the proxy's does not move the attacker to a fresh counter.
+        assert attempt("live", KEY, "198.51.100.9, 203.0.113.7", REPLICA_PORT) == 429
+        # Another client behind the same proxy, and the replica that counts the TCP peer: not locked out.
+        assert attempt("live", KEY, "198.51.100.9", REPLICA_PORT) == 200
+        assert attempt("live", KEY, "203.0.113.7", PORT) == 200
+        # A sessiond that trusts no proxy ignores the header: ten guesses lock out the peer.
+        for guess in range(10):
+            assert attempt(f"guess-{guess}", "wrong-0123456789abcdefghijklmnopq", f"192.0.2.{guess}", PORT) == 401
+        assert attempt("live", KEY, "192.0.2.99", PORT) == 429
+    finally:
+        clear_counters()
+
+
+def test_a_malformed_trusted_proxy_stops_the_start_with_one_line():
+    result = subprocess.run(
+        [".build/debug/sessiond", "--api-keys-file", KEYS_FILE, "--listen", "127.0.0.1:0", "--trusted-proxies", "10.0.0.0/8,lb.internal"],
+        capture_output=True, text=True, timeout=20,
+    )
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "trusted proxy 'lb.internal'" in lines[0], result.stderr
+    assert lines[0].count("invalid configuration") == 1, lines[0]  # said once, not wrapped twice
+
+
 def test_revoke_on_one_replica_is_refused_on_the_other_at_once():
     token = mint("live", KEY)
     status, _, _ = call("GET", "/v1/users/nobody/sessions", headers=bearer(token), port=REPLICA_PORT)
@@ -219,7 +254,9 @@ TESTS = [
     test_a_key_removed_by_a_reload_takes_its_tokens_with_it,
     test_the_login_example_works_with_client_credentials,
     test_redis_down_is_503_and_never_a_token,
+    test_a_malformed_trusted_proxy_stops_the_start_with_one_line,
     test_the_eleventh_failure_answers_429_on_a_second_replica_too,
+    test_behind_a_trusted_proxy_one_attacker_does_not_lock_out_the_others,
     test_no_client_token_or_secret_in_logs,
 ]
 

@@ -122,6 +122,9 @@ public struct SessionServiceConfiguration: Sendable {
     public var cookie = Cookie()
     /// Access tokens.
     public var tokens = Tokens()
+    /// Whose `X-Forwarded-For` names the client for the token endpoint's per-address brute-force
+    /// limit (nobody's by default: the TCP peer is the client).
+    public var clientAddresses = ClientAddressPolicy()
 
     /// A configuration with defaults for everything.
     public init() {}
@@ -168,6 +171,10 @@ public struct SessionServiceConfiguration: Sendable {
             try require(!claim.isEmpty && claim.utf8.count <= 64, "token claims must be 1–64 characters")
             try require(!Tokens.reservedClaims.contains(claim), "token claim '\(claim)' is set by sessiond itself")
         }
+        try require(
+            self.clientAddresses.trustedProxies.allSatisfy { $0.prefixLength > 0 },
+            "a trusted proxy network of prefix length 0 would let every client name its own address"
+        )
         let name = self.cookie.name
         let tokenCharacters = name.utf8.allSatisfy { byte in
             byte > 0x20 && byte < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains(byte)

@@ -16,6 +16,7 @@ extension TokenRoutes {
     static let failureLimit = 10
     /// The brute-force window (ms).
     static let failureWindow: Int64 = 60_000
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     // MARK: Token endpoint
 
@@ -122,7 +123,8 @@ extension TokenRoutes {
     /// says nothing about whether the client exists.
     func authenticateClient(_ request: Request, context: SessionRequestContext) async throws -> APIKey {
         let state = self.authenticator.oauthState
-        let address = "a:" + (context.remoteAddress ?? "unknown")
+        let forwardedFor = request.headers[values: Self.forwardedFor]
+        let address = "a:" + self.routes.configuration.clientAddresses.client(peer: context.remoteAddress, forwardedFor: forwardedFor)
         let credentials = request.headers[.authorization].flatMap(Self.basicCredentials)
         let client = credentials.map { "c:" + $0.id }
         // Both counters in one round trip's time; a store that cannot answer is 503, never a token.
