@@ -23,7 +23,7 @@ else
   # Suites that bound waits by the wall clock (timeouts, failover budgets, idle deadlines that a
   # resolve must slide in time) run on their own, one test at a time: in the parallel run 240 tests
   # share 2 cores and a task can start seconds late, which says nothing about the code under test.
-  TIMED='\.(ClientHardeningTests|SessionClientTests|RedisClientIntegrationTests|ClusterRoutingTests|DurableLogoutTests|RedisOutageTests|RedisSessionRepositoryTests)/'
+  TIMED='\.(ClientHardeningTests|SessionClientTests|RedisClientIntegrationTests|ClusterRoutingTests|DurableLogoutTests|RedisOutageTests|RedisSessionRepositoryTests|RevocationCacheTests)/'
   swift test --skip-build --skip "$TIMED"
   swift test --skip-build --no-parallel --filter "$TIMED"
 fi
