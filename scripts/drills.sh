@@ -5,6 +5,8 @@
 #   scripts/drills.sh fast   also kill -9 of a cluster primary and a resharding under load
 #   scripts/drills.sh all    also kill -9 of the Sentinel primary, kill -STOP/-CONT, and destroy-then-failover
 #                            (20 rounds, strict and best-effort)
+#   scripts/drills.sh NAME   one drill (cluster-failover, cluster-kill, reshard, sentinel-failover,
+#                            sentinel-kill, stop-cont)
 # Prints a Markdown table (results go in docs/drills.md) and fails when a drill misses its pass mark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +58,8 @@ case "$set_name" in
       ROUNDS=${ROUNDS:-20} POLICY=strict drill sentinel "$sentinel_url" destroy-then-failover "${sentinel_flags[@]}"
       ROUNDS=${ROUNDS:-20} POLICY=best-effort drill sentinel "$sentinel_url" destroy-then-failover
     fi ;;
-  *) echo "usage: $0 ci|fast|all" >&2; exit 2 ;;
+  cluster-failover|cluster-kill|reshard) drill cluster "$cluster_url" "$set_name" ;;
+  sentinel-failover|sentinel-kill|stop-cont) drill sentinel "$sentinel_url" "$set_name" "${sentinel_flags[@]}" ;;
+  *) echo "usage: $0 ci|fast|all|<one drill: cluster-failover cluster-kill reshard sentinel-failover sentinel-kill stop-cont>" >&2; exit 2 ;;
 esac
 exit $status

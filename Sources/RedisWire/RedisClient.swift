@@ -27,6 +27,8 @@ public final class RedisClient: Sendable {
     let logger: Logger
     private let commandTimer: Metrics.Timer
     private let errorCounter: Counter
+    /// Commands sent again after a timeout on a primary pausing its writers.
+    private let writePauseResends: Counter
 
     /// Creates a client; connections open lazily on first use.
     public init(
@@ -57,6 +59,7 @@ public final class RedisClient: Sendable {
         }
         self.commandTimer = Metrics.Timer(label: "redis_command_duration_seconds", preferredDisplayUnit: .seconds)
         self.errorCounter = Counter(label: "redis_command_errors_total")
+        self.writePauseResends = Counter(label: "redis_write_pause_resends_total")
     }
 
     /// Connections open and alive, and the pool's size.
@@ -135,15 +138,13 @@ public final class RedisClient: Sendable {
         forKey key: RedisArgument? = nil,
         _ body: (RedisConnection) async throws -> Result
     ) async throws -> Result {
-        var configuration = self.configuration
-        if case .cluster(let router) = self.backend {
-            let topology = try await router.topology()
-            let endpoint = key.flatMap { topology.owner(of: HashSlot.of($0.bytes)) } ?? topology.primaries.first
-            guard let endpoint else { throw RedisClientError(.unavailable, "no cluster primary for a dedicated connection") }
-            configuration.topology = .standalone
-            configuration.host = endpoint.host
-            configuration.port = endpoint.port
-        }
+        try await self.withDedicatedConnection(configuration: self.primaryConfiguration(slot: key.map { HashSlot.of($0.bytes) }), body)
+    }
+
+    private func withDedicatedConnection<Result: Sendable>(
+        configuration: RedisConfiguration,
+        _ body: (RedisConnection) async throws -> Result
+    ) async throws -> Result {
         let connection = try await RedisConnection.connect(configuration: configuration, eventLoop: self.eventLoopGroup.next(), logger: self.logger)
         do {
             let result = try await body(connection)
@@ -152,6 +153,73 @@ public final class RedisClient: Sendable {
         } catch {
             await connection.closeAndWait()
             throw error
+        }
+    }
+
+    /// Runs `body`, a command that is safe to run twice. When it times out on a primary that still
+    /// answers `PING` on a connection of its own, the primary is pausing its writers, not hung: a
+    /// graceful failover (`CLUSTER FAILOVER` pauses the old primary's writers until its replica has
+    /// caught up, then answers `MOVED`) or `CLIENT PAUSE WRITE`. The command is sent again, until the
+    /// failover budget is spent. A hung primary answers no `PING` either: its error comes one command
+    /// timeout later than without this, never a budget later.
+    func resendingThroughWritePauses(slot: Int?, _ body: () async throws -> RESPValue) async throws -> RESPValue {
+        let budget = self.configuration.failoverDeadline()
+        do {
+            return try await body()
+        } catch let error as RedisClientError where error.code == .commandTimeout {
+            guard NIODeadline.now() < budget, await self.primaryAnswersPing(slot: slot) else { throw error }
+        }
+        // Every resend waits out failovers within what is left of this budget, not a budget of its own.
+        return try await FailoverDeadline.$current.withValue(budget) {
+            while true {
+                self.writePauseResends.increment()
+                do {
+                    return try await body()
+                } catch let error as RedisClientError where error.code == .commandTimeout {
+                    guard NIODeadline.now() < budget, await self.primaryAnswersPing(slot: slot) else { throw error }
+                }
+            }
+        }
+    }
+
+    /// Whether the primary serving `slot` answers `PING` on a new connection within one command
+    /// timeout (connect and handshake included).
+    func primaryAnswersPing(slot: Int?) async -> Bool {
+        let timeout = self.configuration.timeouts.command
+        let deadline = NIODeadline.now() + timeout
+        do {
+            var configuration = try await self.primaryConfiguration(slot: slot)
+            configuration.timeouts.connect = timeout
+            return try await self.withDedicatedConnection(configuration: configuration) { connection in
+                let remaining = deadline - .now()
+                guard remaining > .zero else { return false }
+                return try await connection.send(RedisCommand("PING"), timeout: remaining).get() == .simpleString("PONG")
+            }
+        } catch {
+            return false
+        }
+    }
+
+    /// How to connect to the primary that serves `slot`, as a one-node configuration: the cluster's
+    /// owner of the slot (without a slot, its first primary), the primary the sentinels name now, or
+    /// the configured server.
+    func primaryConfiguration(slot: Int?) async throws -> RedisConfiguration {
+        switch self.backend {
+        case .cluster(let router):
+            let topology = try await router.topology()
+            guard let endpoint = slot.map({ topology.owner(of: $0) }) ?? topology.primaries.first else {
+                throw RedisClientError(.unavailable, slot.map { "no healthy primary serves slot \($0)" } ?? "the cluster has no primary")
+            }
+            return router.configuration(for: endpoint)
+        case .node:
+            var configuration = self.configuration
+            if let sentinel = self.sentinel {
+                let primary = try await sentinel.primary()
+                configuration.topology = .standalone
+                configuration.host = primary.host
+                configuration.port = primary.port
+            }
+            return configuration
         }
     }
 
@@ -189,7 +257,7 @@ public final class RedisClient: Sendable {
                     pool.closeAll()
                     self.replicatedWrites.dropAll()
                 }
-                let until = readOnlyUntil ?? (start + self.configuration.failoverBudget)
+                let until = readOnlyUntil ?? self.configuration.failoverDeadline()
                 readOnlyUntil = until
                 if NIODeadline.now() + .milliseconds(50) < until {
                     attempt += 1

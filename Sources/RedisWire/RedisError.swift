@@ -14,7 +14,7 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
         case unavailable
         /// The connect did not finish within the connect timeout.
         case connectTimeout
-        /// The command got no reply within its timeout; its connection was closed.
+        /// The command got no reply within its timeout. It fails alone: its late reply is dropped.
         case commandTimeout
         /// The server broke the protocol; the connection was closed.
         case protocolViolation

@@ -146,6 +146,28 @@ import Testing
         await a.close()
     }
 
+    /// A dedicated connection (and the `PING` that tells a write pause from a hung primary) goes to
+    /// the primary that serves the key: the cluster's slot owner, the primary the sentinels name.
+    @Test func dedicatedConnectionsReachThePrimaryOfTheKey() async throws {
+        let cluster = RedisClient(configuration: try RedisConfiguration(url: try TestCluster.url), logger: Logger(label: "test"))
+        let sentinel = RedisClient(configuration: try RedisConfiguration(url: try TestSentinel.url), logger: Logger(label: "test"))
+        for key in ["a", "b", "c", "{user-1}:s:x", "{user-2}:s:y", "zz"] {
+            // A node that does not own the slot answers -MOVED.
+            let reply = try await cluster.withDedicatedConnection(forKey: RedisArgument(key)) { connection in
+                try await connection.send(RedisCommand("EXISTS", RedisArgument(key)), timeout: .seconds(2)).get()
+            }
+            #expect(reply.int != nil, "\(key): \(reply)")
+            #expect(await cluster.primaryAnswersPing(slot: HashSlot.of(key)))
+        }
+        let role = try await sentinel.withDedicatedConnection { connection in
+            try await connection.send(RedisCommand("ROLE"), timeout: .seconds(2)).get()
+        }
+        #expect(role.array?.first?.string == "master", "\(role)")
+        #expect(await sentinel.primaryAnswersPing(slot: nil))
+        await cluster.shutdown()
+        await sentinel.shutdown()
+    }
+
     /// Our slot computation is the cluster's, for thousands of keys (real `CLUSTER KEYSLOT`).
     @Test func slotsMatchClusterKeyslot() async throws {
         let redis = RedisClient(configuration: try RedisConfiguration(url: try TestCluster.url), logger: Logger(label: "test"))

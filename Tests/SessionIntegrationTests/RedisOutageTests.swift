@@ -125,6 +125,67 @@ import Testing
         _ = server
     }
 
+    /// On the shared pipelined connections too: a create, a list and a logout (no replicas to wait
+    /// for) sent while the primary pauses its writers are sent again while it still answers `PING`,
+    /// and succeed when the pause ends; a resolve whose touch is held back answers from the record at
+    /// once. Before, each answered 503 after the command timeout.
+    @Test func writesDuringAWritePauseSucceedAndResolvesDoNotWait() async throws {
+        let server = try RedisProcess(port: 6450)
+        var redisConfiguration = try RedisConfiguration(url: server.url)
+        redisConfiguration.timeouts = .init(connect: .milliseconds(200), command: .milliseconds(250))
+        redisConfiguration.poolSize = 1
+        let redis = RedisClient(configuration: redisConfiguration, logger: Logger(label: "test"))
+        let admin = RedisClient(configuration: try RedisConfiguration(url: server.url), logger: Logger(label: "test"))
+        var policy = StorePolicy(touchInterval: 0)  // every resolve touches
+        policy.revocation = RevocationPolicy(replicas: 0, timeout: 100, mode: .bestEffort)
+        let repository = RedisSessionRepository(redis: redis, layout: KeyLayout(prefix: "pause-shared:"), policy: policy, logger: Logger(label: "test"))
+        func newSession() -> NewSession {
+            NewSession(userID: "paused", dataJSON: Array("{}".utf8), metadataJSON: Array("{}".utf8), idleTimeout: 60_000, absoluteTimeout: 60_000)
+        }
+        let first = try await repository.create(newSession())
+
+        try await admin.send("CLIENT", "PAUSE", "700", "WRITE")
+        var started = ContinuousClock.now
+        #expect(try await repository.resolve(first.token)?.handle == first.token.handle)
+        #expect(ContinuousClock.now - started < .milliseconds(650), "the resolve waited for the pause")
+        let second = try await repository.create(newSession())
+        #expect(ContinuousClock.now - started >= .milliseconds(500))
+        #expect(try await repository.sessions(ofUser: "paused").count == 2)
+
+        try await admin.send("CLIENT", "PAUSE", "700", "WRITE")
+        started = ContinuousClock.now
+        #expect(try await repository.destroy(first.token))
+        #expect(ContinuousClock.now - started >= .milliseconds(500))
+        #expect(try await repository.resolve(first.token) == nil)
+        #expect(try await repository.resolve(second.token) != nil)
+        await redis.shutdown()
+        await admin.shutdown()
+        _ = server
+    }
+
+    /// A hung Redis (every client paused, `PING` too) still fails a write fast: one command timeout,
+    /// and one more for the `PING` that tells it from a write pause, never the failover budget.
+    @Test func aHungRedisFailsAWriteWithinTwoCommandTimeouts() async throws {
+        let server = try RedisProcess(port: 6451)
+        var redisConfiguration = try RedisConfiguration(url: server.url)
+        redisConfiguration.timeouts = .init(connect: .milliseconds(200), command: .milliseconds(250))
+        let redis = RedisClient(configuration: redisConfiguration, logger: Logger(label: "test"))
+        let admin = RedisClient(configuration: try RedisConfiguration(url: server.url), logger: Logger(label: "test"))
+        let repository = RedisSessionRepository(redis: redis, layout: KeyLayout(prefix: "hung:"), policy: .init(), logger: Logger(label: "test"))
+        let session = NewSession(userID: "u", dataJSON: Array("{}".utf8), metadataJSON: Array("{}".utf8), idleTimeout: 60_000, absoluteTimeout: 60_000)
+        _ = try await repository.create(session)
+        try await admin.send("CLIENT", "PAUSE", "2500", "ALL")
+        let started = ContinuousClock.now
+        await #expect(throws: SessionStoreError.self) { try await repository.create(session) }
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed >= .milliseconds(240) && elapsed < .milliseconds(1500), "\(elapsed)")
+        try await Task.sleep(for: .milliseconds(2600) - elapsed)
+        _ = try await repository.create(session)
+        await redis.shutdown()
+        await admin.shutdown()
+        _ = server
+    }
+
     /// A Redis below the minimum version keeps /readyz at 503 and every session call at 503, never a
     /// half-run create. (The real 7.0 server against a minimum it cannot meet.)
     @Test func anUnsupportedRedisKeepsReadinessDown() async throws {

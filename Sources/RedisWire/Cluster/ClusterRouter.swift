@@ -46,15 +46,20 @@ final class ClusterRouter: Sendable {
         try self.state.withLockedValue { state in
             if state.isShutDown { throw RedisClientError.shutDown }
             if let pool = state.pools[endpoint] { return pool }
-            var configuration = self.configuration
-            configuration.topology = .standalone
-            configuration.host = endpoint.host
-            configuration.port = endpoint.port
-            configuration.database = 0
-            let pool = RedisConnectionPool(configuration: configuration, eventLoopGroup: self.eventLoopGroup, logger: self.logger)
+            let pool = RedisConnectionPool(configuration: self.configuration(for: endpoint), eventLoopGroup: self.eventLoopGroup, logger: self.logger)
             state.pools[endpoint] = pool
             return pool
         }
+    }
+
+    /// How to connect to one node of the cluster.
+    func configuration(for endpoint: RedisEndpoint) -> RedisConfiguration {
+        var configuration = self.configuration
+        configuration.topology = .standalone
+        configuration.host = endpoint.host
+        configuration.port = endpoint.port
+        configuration.database = 0
+        return configuration
     }
 
     /// The current primaries (after a first discovery).
@@ -76,7 +81,7 @@ final class ClusterRouter: Sendable {
     /// Sends `command` to its slot's primary (or `endpoint` when given), following redirects and
     /// waiting out failovers within the budget. Error replies other than those are returned as values.
     func send(_ command: RedisCommand, timeout: TimeAmount, to endpoint: RedisEndpoint? = nil) async throws -> RESPValue {
-        let budgetDeadline = NIODeadline.now() + self.configuration.failoverBudget
+        let budgetDeadline = self.configuration.failoverDeadline()
         var redirects = 0
         var attempt = 0
         var asking: RedisEndpoint? = nil

@@ -44,23 +44,7 @@ extension RedisClient {
     /// Returns once the server has confirmed every subscription, so a message published after
     /// this returns is delivered.
     public func subscribe(to channels: [String]) async throws -> RedisSubscription {
-        var target = self.configuration
-        switch self.backend {
-        case .cluster(let router):
-            guard let primary = try await router.primaries().first else {
-                throw RedisClientError(.unavailable, "the cluster has no primary to subscribe on")
-            }
-            target.topology = .standalone
-            target.host = primary.host
-            target.port = primary.port
-        case .node:
-            if let sentinel = self.sentinel {
-                let primary = try await sentinel.primary()
-                target.topology = .standalone
-                target.host = primary.host
-                target.port = primary.port
-            }
-        }
+        let target = try await self.primaryConfiguration(slot: nil)
         return try await Self.subscribe(configuration: target, channels: channels, eventLoop: self.eventLoopGroup.next(), logger: self.logger)
     }
 

@@ -20,14 +20,27 @@ public struct RedisScript: Sendable, Hashable {
 extension RedisClient {
     /// Runs `script` with `EVALSHA`; on `NOSCRIPT` (a restarted, failed-over or flushed server) it
     /// sends the source with `EVAL`, which runs the script and caches it again in one round trip.
+    ///
+    /// - Parameter resendThroughWritePauses: the script is safe to run twice, so a timeout on a primary
+    ///   that is pausing its writers (a graceful failover) sends it again within the failover budget
+    ///   (``resendingThroughWritePauses(slot:_:)``).
     @discardableResult
-    public func evaluate(_ script: RedisScript, keys: [RedisArgument], arguments: [RedisArgument] = []) async throws -> RESPValue {
+    public func evaluate(
+        _ script: RedisScript,
+        keys: [RedisArgument],
+        arguments: [RedisArgument] = [],
+        resendThroughWritePauses: Bool = false
+    ) async throws -> RESPValue {
         let tail = [RedisArgument(keys.count)] + keys + arguments
-        do {
-            return try await self.send(RedisCommand("EVALSHA", [RedisArgument(script.sha1)] + tail))
-        } catch let error as RedisServerError where error.kind == .noScript {
-            return try await self.send(RedisCommand("EVAL", [RedisArgument(script.source)] + tail))
+        func run() async throws -> RESPValue {
+            do {
+                return try await self.send(RedisCommand("EVALSHA", [RedisArgument(script.sha1)] + tail))
+            } catch let error as RedisServerError where error.kind == .noScript {
+                return try await self.send(RedisCommand("EVAL", [RedisArgument(script.source)] + tail))
+            }
         }
+        guard resendThroughWritePauses else { return try await run() }
+        return try await self.resendingThroughWritePauses(slot: keys.first.map { HashSlot.of($0.bytes) }, run)
     }
 
     /// `SCRIPT LOAD`: caches the script on the server (on every primary of a cluster).

@@ -59,6 +59,15 @@ public struct RedisConfiguration: Sendable {
     /// `MASTERDOWN`, `LOADING`, a primary that refuses connections; any mode: `READONLY` from a demoted
     /// primary) before its last error is returned.
     public var failoverBudget: TimeAmount = .seconds(5)
+
+    /// The moment a failover wait that starts now must end: `failoverBudget` from now, or earlier when
+    /// an enclosing operation's budget ends first (a durable logout's routed fallback, a resend after a
+    /// write pause): one request waits out one budget, however many layers retry.
+    func failoverDeadline() -> NIODeadline {
+        let own = NIODeadline.now() + self.failoverBudget
+        guard let enclosing = FailoverDeadline.current else { return own }
+        return min(own, enclosing)
+    }
     /// How long past its deadline the oldest unanswered command on a connection may stay before the
     /// connection counts as dead and is closed (a command that times out fails alone before that).
     public var deadConnectionTimeout: TimeAmount = .seconds(2)
@@ -292,4 +301,10 @@ public struct RedisSentinelConfiguration: Sendable, Hashable {
         self.username = username
         self.password = password
     }
+}
+
+/// The failover deadline of the operation the current task is running (see
+/// ``RedisConfiguration/failoverDeadline()``).
+enum FailoverDeadline {
+    @TaskLocal static var current: NIODeadline?
 }

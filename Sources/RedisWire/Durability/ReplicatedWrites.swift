@@ -42,22 +42,31 @@ final class ReplicatedWrites: Sendable {
         // and the answer says nothing was confirmed by replicas. A timeout is retried too, on a new
         // connection: a graceful `CLUSTER FAILOVER` pauses the old primary's writers (longer than the
         // command timeout on a busy machine) and then answers `MOVED`. Every revocation script is safe
-        // to send again.
-        let deadline = NIODeadline.now() + client.configuration.failoverBudget
-        var attempt = 0
-        while true {
-            do {
-                return try await self.attempt(script, keys: keys, arguments: arguments, replicas: replicas, timeout: timeout, client: client)
-            } catch let error as RedisClientError where error.code == .unavailable || error.code == .connectionClosed || error.code == .commandTimeout {
-                if error.code == .commandTimeout { self.dropAll() }
-                attempt += 1
-                let pause = TimeAmount.milliseconds(Int64(min(10 << min(attempt, 4), 150)))
-                guard NIODeadline.now() + pause < deadline else {
-                    let routed = try await client.evaluate(script, keys: keys, arguments: arguments)
-                    return ReplicatedReply(reply: routed, acknowledged: 0, required: max(1, replicas ?? 1))
+        // to send again. The routed path shares this budget (a drill saw a logout wait two budgets,
+        // 10 s: five seconds here, then five more for a stale primary's NOREPLICAS on the routed path).
+        let deadline = client.configuration.failoverDeadline()
+        return try await FailoverDeadline.$current.withValue(deadline) {
+            var attempt = 0
+            while true {
+                do {
+                    return try await self.attempt(script, keys: keys, arguments: arguments, replicas: replicas, timeout: timeout, client: client)
+                } catch let error as RedisClientError where error.code == .unavailable || error.code == .connectionClosed || error.code == .commandTimeout {
+                    if error.code == .commandTimeout { self.dropAll() }
+                    attempt += 1
+                    let pause = TimeAmount.milliseconds(Int64(min(10 << min(attempt, 4), 150)))
+                    guard NIODeadline.now() + pause < deadline else {
+                        let routed: RESPValue
+                        do {
+                            routed = try await client.evaluate(script, keys: keys, arguments: arguments)
+                        } catch let last as RedisClientError where last.code == .connectionClosed {
+                            // The budget is spent: no resend by the caller either.
+                            throw RedisClientError(.unavailable, "no primary took the write within the failover budget (\(last))")
+                        }
+                        return ReplicatedReply(reply: routed, acknowledged: 0, required: max(1, replicas ?? 1))
+                    }
+                    try await Task.sleep(nanoseconds: UInt64(pause.nanoseconds))
+                    if case .cluster(let router) = client.backend { await router.refreshNow() }
                 }
-                try await Task.sleep(nanoseconds: UInt64(pause.nanoseconds))
-                if case .cluster(let router) = client.backend { await router.refreshNow() }
             }
         }
     }
@@ -106,24 +115,8 @@ final class ReplicatedWrites: Sendable {
 
     /// The primary a command goes to: its name for the connection table and how to connect to it.
     private func target(for command: RedisCommand, client: RedisClient) async throws -> (String, RedisConfiguration) {
-        var configuration = client.configuration
-        configuration.topology = .standalone
-        switch client.backend {
-        case .cluster(let router):
-            let topology = try await router.topology()
-            guard let slot = command.slot, let owner = topology.owner(of: slot) else {
-                throw RedisClientError(.unavailable, "no healthy primary for a replicated write")
-            }
-            configuration.host = owner.host
-            configuration.port = owner.port
-            configuration.database = 0
-        case .node:
-            if let sentinel = client.sentinel {
-                let primary = try await sentinel.primary()
-                configuration.host = primary.host
-                configuration.port = primary.port
-            }
-        }
+        guard let slot = command.slot else { throw RedisClientError(.invalidCommand, "a replicated write names no key") }
+        let configuration = try await client.primaryConfiguration(slot: slot)
         return ("\(configuration.host):\(configuration.port)", configuration)
     }
 

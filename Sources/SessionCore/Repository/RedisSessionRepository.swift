@@ -51,7 +51,8 @@ public struct RedisSessionRepository: SessionRepository {
                     RedisArgument(self.policy.maximumSessionsPerUser),
                     RedisArgument(String(handle.digest)),
                     RedisArgument(self.layout.sessionKeyPrefix(handle.slotTag)),
-                ]
+                ],
+                resendThroughWritePauses: true
             )
         }
         guard let parts = reply.array, parts.count == 3, let now = parts[0].int, let evicted = parts[1].int else {
@@ -95,6 +96,11 @@ public struct RedisSessionRepository: SessionRepository {
             } catch let error as RedisServerError where error.kind == .outOfMemory {
                 // Redis is full (maxmemory + noeviction): the session is live, only the slide failed.
                 // Answer from the record just read; the next resolve tries the touch again.
+                return nil
+            } catch let error as RedisClientError where error.code == .commandTimeout {
+                // The record was just read, so Redis answers; a touch that times out is a write held
+                // back (a primary pausing its writers for a failover). Answer from the record, as
+                // when no touch is due; the next resolve slides the deadline.
                 return nil
             }
         }
@@ -184,7 +190,8 @@ public struct RedisSessionRepository: SessionRepository {
             try await self.redis.evaluate(
                 SessionScripts.list,
                 keys: [RedisArgument(self.layout.userIndexKey(userID: userID))],
-                arguments: [RedisArgument(self.layout.sessionKeyPrefix(tag))]
+                arguments: [RedisArgument(self.layout.sessionKeyPrefix(tag))],
+                resendThroughWritePauses: true
             )
         }
         if case .simpleString(Self.corruptMarker) = reply {
@@ -225,7 +232,7 @@ public struct RedisSessionRepository: SessionRepository {
     /// revocation policy says; a shortfall is a 503 under `strict`, a metric and a log line otherwise.
     private func revoke(_ script: RedisScript, keys: [RedisArgument], arguments: [RedisArgument]) async throws -> RESPValue {
         let policy = self.policy.revocation
-        if policy.replicas == 0 { return try await self.redis.evaluate(script, keys: keys, arguments: arguments) }
+        if policy.replicas == 0 { return try await self.redis.evaluate(script, keys: keys, arguments: arguments, resendThroughWritePauses: true) }
         let result = try await self.redis.evaluateReplicated(
             script, keys: keys, arguments: arguments, replicas: policy.replicas, timeout: .milliseconds(policy.timeout)
         )
