@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Failover drills on loopback: sessiond under ~50 concurrent callers (resolve, create, destroy, purge)
 # while Redis fails over; each drill starts a fresh lab (scripts/redis-lab.sh) and a fresh sessiond.
-#   scripts/drills.sh ci     CLUSTER FAILOVER and SENTINEL FAILOVER (scripts/test.sh runs these)
+#   scripts/drills.sh ci     CLUSTER FAILOVER, a 800 ms write pause, SENTINEL FAILOVER (scripts/test.sh runs these)
 #   scripts/drills.sh fast   also kill -9 of a cluster primary and a resharding under load
 #   scripts/drills.sh all    also kill -9 of the Sentinel primary, kill -STOP/-CONT, and destroy-then-failover
 #                            (20 rounds, strict and best-effort)
-#   scripts/drills.sh NAME   one drill (cluster-failover, cluster-kill, reshard, sentinel-failover,
+#   scripts/drills.sh NAME   one drill (cluster-failover, write-pause, cluster-kill, reshard, sentinel-failover,
 #                            sentinel-kill, stop-cont)
 # Prints a Markdown table (results go in docs/drills.md) and fails when a drill misses its pass mark.
 set -euo pipefail
@@ -46,9 +46,11 @@ case "$set_name" in
   ci)
     # What CI runs: the drills whose pass marks do not hinge on sub-second timing of this machine.
     drill cluster "$cluster_url" cluster-failover
+    drill cluster "$cluster_url" write-pause
     drill sentinel "$sentinel_url" sentinel-failover "${sentinel_flags[@]}" ;;
   fast|all)
     drill cluster "$cluster_url" cluster-failover
+    drill cluster "$cluster_url" write-pause
     drill cluster "$cluster_url" cluster-kill
     drill cluster "$cluster_url" reshard
     drill sentinel "$sentinel_url" sentinel-failover "${sentinel_flags[@]}"
@@ -58,8 +60,8 @@ case "$set_name" in
       ROUNDS=${ROUNDS:-20} POLICY=strict drill sentinel "$sentinel_url" destroy-then-failover "${sentinel_flags[@]}"
       ROUNDS=${ROUNDS:-20} POLICY=best-effort drill sentinel "$sentinel_url" destroy-then-failover
     fi ;;
-  cluster-failover|cluster-kill|reshard) drill cluster "$cluster_url" "$set_name" ;;
+  cluster-failover|write-pause|cluster-kill|reshard) drill cluster "$cluster_url" "$set_name" ;;
   sentinel-failover|sentinel-kill|stop-cont) drill sentinel "$sentinel_url" "$set_name" "${sentinel_flags[@]}" ;;
-  *) echo "usage: $0 ci|fast|all|<one drill: cluster-failover cluster-kill reshard sentinel-failover sentinel-kill stop-cont>" >&2; exit 2 ;;
+  *) echo "usage: $0 ci|fast|all|<one drill: cluster-failover write-pause cluster-kill reshard sentinel-failover sentinel-kill stop-cont>" >&2; exit 2 ;;
 esac
 exit $status

@@ -192,6 +192,18 @@ def drill_cluster_failover(port):
                 mark="no errors at all")
 
 
+def drill_write_pause(port):
+    """A primary holds its writers for 800 ms (`CLIENT PAUSE 800 WRITE`, what a graceful `CLUSTER
+    FAILOVER` does while its replica catches up, here longer than the 250 ms command timeout)."""
+    owners = cluster_owners()
+    primary = owners[0][2]
+    load, at, _ = run("write-pause", port, lambda: redis_cli(primary, "client", "pause", "800", "write"), settle=4.0)
+    errors = len(load.errors) + load.unavailable
+    return dict(drill="`CLIENT PAUSE 800 WRITE` on a cluster primary", wrong=len(load.wrong), errors=len(load.errors),
+                unavailable=load.unavailable, outage=load.longest_gap_after(at), requests=load.requests,
+                passed=errors == 0 and not load.wrong, mark="no errors at all")
+
+
 def drill_cluster_kill(port):
     owners = cluster_owners()
     victim = owners[0][2]
@@ -362,7 +374,7 @@ if __name__ == "__main__":
         sys.exit(0 if passed else 1)
     result = {"cluster-failover": drill_cluster_failover, "cluster-kill": drill_cluster_kill,
               "sentinel-failover": drill_sentinel_failover, "sentinel-kill": drill_sentinel_kill,
-              "stop-cont": drill_stop_cont, "reshard": drill_reshard}[drill](port)
+              "stop-cont": drill_stop_cont, "reshard": drill_reshard, "write-pause": drill_write_pause}[drill](port)
     print(row(result))
     if os.environ.get("VERBOSE"):
         print(result, file=sys.stderr)

@@ -185,6 +185,31 @@ public final class RedisClient: Sendable {
     /// Whether the primary serving `slot` answers `PING` on a new connection within one command
     /// timeout (connect and handshake included).
     func primaryAnswersPing(slot: Int?) async -> Bool {
+        await self.sendOnANewConnection(RedisCommand("PING"), slot: slot) == .simpleString("PONG")
+    }
+
+    /// Sends a command that writes nothing (`GET`, `EXISTS`). When it times out — on a pipelined
+    /// connection held up behind a write that a primary pausing its writers holds back, every later
+    /// command of that connection waits too — it is sent once more on a connection of its own, which
+    /// the pause does not hold up. A hung primary does not answer there either: its error comes one
+    /// command timeout later.
+    public func read(_ command: RedisCommand) async throws -> RESPValue {
+        do {
+            return try await self.send(command)
+        } catch let error as RedisClientError where error.code == .commandTimeout {
+            guard let reply = await self.sendOnANewConnection(command, slot: command.slot) else { throw error }
+            if case .error = reply {
+                // A redirect or a retryable reply (the map changed meanwhile): the routed path knows.
+                return try await self.send(command)
+            }
+            self.writePauseResends.increment()
+            return reply
+        }
+    }
+
+    /// `command`'s reply from the primary serving `slot` over a new connection, within one command
+    /// timeout in all (connect and handshake included); nil when there is none in time.
+    private func sendOnANewConnection(_ command: RedisCommand, slot: Int?) async -> RESPValue? {
         let timeout = self.configuration.timeouts.command
         let deadline = NIODeadline.now() + timeout
         do {
@@ -192,11 +217,11 @@ public final class RedisClient: Sendable {
             configuration.timeouts.connect = timeout
             return try await self.withDedicatedConnection(configuration: configuration) { connection in
                 let remaining = deadline - .now()
-                guard remaining > .zero else { return false }
-                return try await connection.send(RedisCommand("PING"), timeout: remaining).get() == .simpleString("PONG")
+                guard remaining > .zero else { return nil }
+                return try await connection.send(command, timeout: remaining).get()
             }
         } catch {
-            return false
+            return nil
         }
     }
 

@@ -74,7 +74,9 @@ import Testing
         await redis.shutdown()
     }
 
-    @Test func slowRedisAnswers503WithinTheCommandTimeout() async throws {
+    /// A hung Redis (every client paused, a new connection too): 503 within two command timeouts —
+    /// the read's own, and the one on a new connection that tells a hang from a write pause.
+    @Test func hungRedisAnswers503WithinTwoCommandTimeouts() async throws {
         let server = try RedisProcess(port: 6442, arguments: ["--enable-debug-command", "yes"])
         var redisConfiguration = try RedisConfiguration(url: server.url)
         redisConfiguration.timeouts = .init(connect: .milliseconds(200), command: .milliseconds(250))
@@ -127,8 +129,10 @@ import Testing
 
     /// On the shared pipelined connections too: a create, a list and a logout (no replicas to wait
     /// for) sent while the primary pauses its writers are sent again while it still answers `PING`,
-    /// and succeed when the pause ends; a resolve whose touch is held back answers from the record at
-    /// once. Before, each answered 503 after the command timeout.
+    /// and succeed when the pause ends. A resolve does not wait for the pause: its `GET`, stuck on
+    /// the one pipelined connection behind a held-back create, is read again on a new connection,
+    /// and a held-back slide answers from the record. Before, each answered 503 after the command
+    /// timeout.
     @Test func writesDuringAWritePauseSucceedAndResolvesDoNotWait() async throws {
         let server = try RedisProcess(port: 6450)
         var redisConfiguration = try RedisConfiguration(url: server.url)
@@ -146,11 +150,13 @@ import Testing
 
         try await admin.send("CLIENT", "PAUSE", "700", "WRITE")
         var started = ContinuousClock.now
+        let held = Task { try await repository.create(newSession()) }  // now ahead on the one connection
+        try await Task.sleep(for: .milliseconds(30))
         #expect(try await repository.resolve(first.token)?.handle == first.token.handle)
         #expect(ContinuousClock.now - started < .milliseconds(650), "the resolve waited for the pause")
-        let second = try await repository.create(newSession())
+        let second = try await held.value
         #expect(ContinuousClock.now - started >= .milliseconds(500))
-        #expect(try await repository.sessions(ofUser: "paused").count == 2)
+        #expect(try await repository.sessions(ofUser: "paused").count == 2)  // resent, not created twice
 
         try await admin.send("CLIENT", "PAUSE", "700", "WRITE")
         started = ContinuousClock.now

@@ -179,7 +179,7 @@ public final class RedisOAuthStateStore: OAuthStateStore {
         }
         if let cached { return cached }
         let reply = try await RedisSessionRepository.run {
-            try await self.redis.send(RedisCommand("EXISTS", RedisArgument(self.revokedKey(tokenID))))
+            try await self.redis.read(RedisCommand("EXISTS", RedisArgument(self.revokedKey(tokenID))))
         }
         return reply.int == 1
     }

@@ -248,7 +248,7 @@ public struct RedisSessionRepository: SessionRepository {
     /// `GET` of a record key; a key of another type answers ``corruptMarker`` like the scripts do.
     private func getRecord(_ key: RedisArgument) async throws -> RESPValue {
         do {
-            return try await self.redis.send(RedisCommand("GET", key))
+            return try await self.redis.read(RedisCommand("GET", key))
         } catch let error as RedisServerError where error.kind == .wrongType {
             return .simpleString(Self.corruptMarker)
         }
