@@ -11,7 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 set_name=${1:-fast}
-swift build --product sessiond >/dev/null 2>&1 || swift build --product sessiond
+# SESSIOND_BIN runs another build (e.g. one of an earlier commit, for a before/after row).
+if [ -z "${SESSIOND_BIN:-}" ]; then
+  swift build --product sessiond >/dev/null 2>&1 || swift build --product sessiond
+fi
+sessiond_bin=${SESSIOND_BIN:-.build/debug/sessiond}
 mkdir -p .run/drills
 key="drill-$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
 echo "drill sessions:read,sessions:create,sessions:write,sessions:admin $key" > .run/drills/keys
@@ -28,7 +32,7 @@ status=0
 drill() { # lab url name [sessiond flags…]
   local lab=$1 url=$2 name=$3; shift 3
   scripts/redis-lab.sh "$lab" start >/dev/null
-  .build/debug/sessiond --listen 127.0.0.1:8110 --redis-url "$url" --api-keys-file .run/drills/keys "$@" \
+  "$sessiond_bin" --listen 127.0.0.1:8110 --redis-url "$url" --api-keys-file .run/drills/keys "$@" \
     > ".run/drills/sessiond-$name.log" 2>&1 &
   pid=$!
   API_KEY=$key python3 Benchmarks/drills/drills.py "$name" 8110 || status=1

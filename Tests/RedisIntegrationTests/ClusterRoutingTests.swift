@@ -123,6 +123,29 @@ import Testing
         await a.close()
     }
 
+    /// One request, one budget: a command sent inside an operation that is already waiting out a
+    /// failover (a durable logout's routed fallback, a resend after a write pause) waits only for what
+    /// is left of that operation's budget, not for a budget of its own.
+    @Test func aNestedWaitEndsWithTheEnclosingBudget() async throws {
+        let port = LockedBox(0)
+        let a = try await FakeRedisNode { command in
+            command.first == "CLUSTER" ? Self.shards(ownedBy: port.withLock { $0 }) : "-CLUSTERDOWN The cluster is down\r\n"
+        }
+        port.withLock { $0 = a.port }
+        let redis = try Self.client(seed: a, budget: .seconds(10))
+        _ = try await redis.send("CLUSTER", "SHARDS")
+        let started = ContinuousClock.now
+        await #expect(throws: RedisServerError.self) {
+            try await FailoverDeadline.$current.withValue(NIODeadline.now() + .milliseconds(600)) {
+                try await redis.get("k")
+            }
+        }
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .milliseconds(400) && waited < .seconds(4), "\(waited)")
+        await redis.shutdown()
+        await a.close()
+    }
+
     /// A slot owner that refuses connections triggers a refresh; the command goes to the node the
     /// fresh map names, within the budget.
     @Test func aRefusedSlotOwnerTriggersARefresh() async throws {
