@@ -3,7 +3,8 @@
 # forward-auth, resolve against the previous release side by side, and TokenVerifier's cached and
 # uncached check. Release builds, default settings (log level info); Redis on 127.0.0.1:6402;
 # sessiond on :8120 (ES256), :8121 (EdDSA) and, when BASE_SESSIOND names a sessiond binary built from
-# an earlier commit, :8122 (e.g. git worktree add ../base v0.2 && (cd ../base && swift build -c release)).
+# an earlier commit, :8122 (e.g. git worktree add ../base v0.2 && (cd ../base && swift build -c release));
+# BASE_LABEL names it in the report (e.g. "v0.2").
 # ROUNDS (default 3) and DURATION (default 8s) tune it.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Access-token benchmark driver, run by scripts/bench-tokens.sh with everything up.
 
-Side by side in one run, rounds alternating: resolve on this build, resolve on the previous release
-(v0.2, before tokens) over the same Redis, the session → token exchange (ES256 and EdDSA) and
+Side by side in one run, rounds alternating: resolve on this build, resolve on an earlier build
+(BASE_SESSIOND; BASE_LABEL names it) over the same Redis, the session → token exchange (ES256 and EdDSA) and
 forward-auth; then TokenVerifier's cached and uncached check. Prints a Markdown report.
 """
 import base64, http.client, json, os, subprocess, sys, urllib.parse
@@ -13,6 +13,7 @@ import service_bench as sb  # noqa: E402  (wrk, CPU, create_sessions, med, Repor
 ES_PORT = int(os.environ["SESSIOND_PORT"])
 ED_PORT = int(os.environ["SESSIOND_PORT_EDDSA"])
 BASE_PORT = int(os.environ.get("SESSIOND_PORT_BASE", "0"))
+BASE_LABEL = os.environ.get("BASE_LABEL", "base build")
 for port, variable in [(ED_PORT, "SESSIOND_PID_EDDSA"), (BASE_PORT, "SESSIOND_PID_BASE")]:
     if variable in os.environ:
         sb.PIDS[port] = int(os.environ[variable])
@@ -65,7 +66,7 @@ def main():
     report.append(row("GET /v1/session (resolve, static API key)", resolve))
     report.append(row("GET /v1/session (resolve, client-credentials token)", resolve_token))
     if base:
-        report.append(row("GET /v1/session (resolve, v0.2 before tokens)", base))
+        report.append(row(f"GET /v1/session (resolve, {BASE_LABEL})", base))
     report.append(row("POST /v1/session/token (exchange, ES256)", exchange_es))
     report.append(row("POST /v1/session/token (exchange, EdDSA)", exchange_ed))
     report.append(row("GET /v1/auth (forward-auth, ES256)", auth))
@@ -76,7 +77,7 @@ def main():
                   f"EdDSA **{sb.med([s[0] for s in exchange_ed]) / r:.2f}×**, forward-auth {sb.med([s[0] for s in auth]) / r:.2f}× (target ≥ 0.4×)")
     report.append(f"- resolve with a client-credentials token / with the static key: **{sb.med([s[0] for s in resolve_token]) / r:.2f}×** (target ≥ 0.9×)")
     if base:
-        report.append(f"- resolve, this build / v0.2: **{r / sb.med([s[0] for s in base]):.2f}×** "
+        report.append(f"- resolve, this build / {BASE_LABEL}: **{r / sb.med([s[0] for s in base]):.2f}×** "
                       f"(CPU {sb.med([s[3]['sessiond'] for s in resolve]):.1f} vs {sb.med([s[3]['sessiond'] for s in base]):.1f} µs/req)")
     lines = subprocess.run([os.environ["TOKEN_BENCH"]], capture_output=True, text=True, check=True).stdout.split()
     results = {(kind, alg): int(ns) for kind, alg, ns in (line.split(",") for line in lines)}
