@@ -162,12 +162,13 @@ public final class RedisClient: Sendable {
     /// caught up, then answers `MOVED`) or `CLIENT PAUSE WRITE`. The command is sent again, until the
     /// failover budget is spent. A hung primary answers no `PING` either: its error comes one command
     /// timeout later than without this, never a budget later.
-    func resendingThroughWritePauses(slot: Int?, _ body: () async throws -> RESPValue) async throws -> RESPValue {
+    func resendingThroughWritePauses(key: RedisArgument?, _ body: () async throws -> RESPValue) async throws -> RESPValue {
         let budget = self.configuration.failoverDeadline()
+        let slot = { key.map { HashSlot.of($0.bytes) } }  // only after a timeout
         do {
             return try await body()
         } catch let error as RedisClientError where error.code == .commandTimeout {
-            guard NIODeadline.now() < budget, await self.primaryAnswersPing(slot: slot) else { throw error }
+            guard NIODeadline.now() < budget, await self.primaryAnswersPing(slot: slot()) else { throw error }
         }
         // Every resend waits out failovers within what is left of this budget, not a budget of its own.
         return try await FailoverDeadline.$current.withValue(budget) {
@@ -176,7 +177,7 @@ public final class RedisClient: Sendable {
                 do {
                     return try await body()
                 } catch let error as RedisClientError where error.code == .commandTimeout {
-                    guard NIODeadline.now() < budget, await self.primaryAnswersPing(slot: slot) else { throw error }
+                    guard NIODeadline.now() < budget, await self.primaryAnswersPing(slot: slot()) else { throw error }
                 }
             }
         }

@@ -97,14 +97,20 @@ import Testing
         await a.close()
     }
 
+    /// A node that owns every slot and answers every command but `CLUSTER` with `-CLUSTERDOWN`.
+    static func clusterDownNode() async throws -> FakeRedisNode {
+        let port = LockedBox(0)
+        let node = try await FakeRedisNode { command in
+            command.first == "CLUSTER" ? Self.shards(ownedBy: port.withLock { $0 }) : "-CLUSTERDOWN The cluster is down\r\n"
+        }
+        port.withLock { $0 = node.port }
+        return node
+    }
+
     /// `CLUSTERDOWN` for longer than the budget: the caller gets the error after about the budget, and
     /// the refreshes it triggers stay rate-limited (at most one per 100–250 ms).
     @Test func clusterDownPastTheBudgetFailsAndRefreshesStayRateLimited() async throws {
-        let port = LockedBox(0)
-        let a = try await FakeRedisNode { command in
-            command.first == "CLUSTER" ? Self.shards(ownedBy: port.withLock { $0 }) : "-CLUSTERDOWN The cluster is down\r\n"
-        }
-        port.withLock { $0 = a.port }
+        let a = try await Self.clusterDownNode()
         let redis = try Self.client(seed: a, budget: .milliseconds(800))
         // Discover first (a keyless command: any primary), so the budget is the GET's alone.
         _ = try await redis.send("CLUSTER", "SHARDS")
@@ -127,11 +133,7 @@ import Testing
     /// failover (a durable logout's routed fallback, a resend after a write pause) waits only for what
     /// is left of that operation's budget, not for a budget of its own.
     @Test func aNestedWaitEndsWithTheEnclosingBudget() async throws {
-        let port = LockedBox(0)
-        let a = try await FakeRedisNode { command in
-            command.first == "CLUSTER" ? Self.shards(ownedBy: port.withLock { $0 }) : "-CLUSTERDOWN The cluster is down\r\n"
-        }
-        port.withLock { $0 = a.port }
+        let a = try await Self.clusterDownNode()
         let redis = try Self.client(seed: a, budget: .seconds(10))
         _ = try await redis.send("CLUSTER", "SHARDS")
         let started = ContinuousClock.now

@@ -74,20 +74,50 @@ import Testing
         await redis.shutdown()
     }
 
+    /// A private Redis for pause tests: sessiond's client to it (250 ms command timeout, 200 ms
+    /// connect) and an admin client that pauses it.
+    struct PausableRedis {
+        let server: RedisProcess
+        let redis: RedisClient
+        let admin: RedisClient
+
+        init(port: Int, poolSize: Int? = nil) throws {
+            self.server = try RedisProcess(port: port)
+            var configuration = try RedisConfiguration(url: self.server.url)
+            configuration.timeouts = .init(connect: .milliseconds(200), command: .milliseconds(250))
+            if let poolSize { configuration.poolSize = poolSize }
+            self.redis = RedisClient(configuration: configuration, logger: Logger(label: "test"))
+            var adminConfiguration = try RedisConfiguration(url: self.server.url)
+            adminConfiguration.timeouts = .init(connect: .seconds(2), command: .seconds(2))
+            self.admin = RedisClient(configuration: adminConfiguration, logger: Logger(label: "test"))
+        }
+
+        func repository(prefix: String, policy: StorePolicy = .init()) -> RedisSessionRepository {
+            RedisSessionRepository(redis: self.redis, layout: KeyLayout(prefix: prefix), policy: policy, logger: Logger(label: "test"))
+        }
+
+        /// `CLIENT PAUSE milliseconds mode` (`WRITE`: a primary holding its writers; `ALL`: a hung one).
+        func pause(milliseconds: Int, _ mode: String) async throws {
+            try await self.admin.send("CLIENT", "PAUSE", RedisArgument(milliseconds), RedisArgument(mode))
+        }
+
+        func shutdown() async {
+            await self.redis.shutdown()
+            await self.admin.shutdown()
+        }
+    }
+
+    static func newSession(_ user: String = "u") -> NewSession {
+        NewSession(userID: user, dataJSON: Array("{}".utf8), metadataJSON: Array("{}".utf8), idleTimeout: 60_000, absoluteTimeout: 60_000)
+    }
+
     /// A hung Redis (every client paused, a new connection too): 503 within two command timeouts —
     /// the read's own, and the one on a new connection that tells a hang from a write pause.
     @Test func hungRedisAnswers503WithinTwoCommandTimeouts() async throws {
-        let server = try RedisProcess(port: 6442, arguments: ["--enable-debug-command", "yes"])
-        var redisConfiguration = try RedisConfiguration(url: server.url)
-        redisConfiguration.timeouts = .init(connect: .milliseconds(200), command: .milliseconds(250))
-        redisConfiguration.poolSize = 1
-        let redis = RedisClient(configuration: redisConfiguration, logger: Logger(label: "test"))
-        var adminConfiguration = try RedisConfiguration(url: server.url)
-        adminConfiguration.timeouts = .init(connect: .seconds(2), command: .seconds(2))
-        let admin = RedisClient(configuration: adminConfiguration, logger: Logger(label: "test"))
-        let repository = RedisSessionRepository(redis: redis, layout: KeyLayout(prefix: "slow:"), policy: .init(), logger: Logger(label: "test"))
-        let issued = try await repository.create(NewSession(userID: "u", dataJSON: Array("{}".utf8), metadataJSON: Array("{}".utf8), idleTimeout: 60_000, absoluteTimeout: 60_000))
-        try await admin.send("CLIENT", "PAUSE", "1500", "ALL")
+        let lab = try PausableRedis(port: 6442, poolSize: 1)
+        let repository = lab.repository(prefix: "slow:")
+        let issued = try await repository.create(Self.newSession())
+        try await lab.pause(milliseconds: 1500, "ALL")
         let started = ContinuousClock.now
         do {
             _ = try await repository.resolve(issued.token)
@@ -98,33 +128,25 @@ import Testing
         #expect(ContinuousClock.now - started < .milliseconds(1000))
         try await Task.sleep(for: .milliseconds(1600))
         #expect(try await repository.resolve(issued.token) != nil)
-        await redis.shutdown()
-        await admin.shutdown()
-        _ = server
+        await lab.shutdown()
     }
 
     /// A logout sent while the primary pauses its writers (what a graceful `CLUSTER FAILOVER` does,
     /// longer than the command timeout on a busy machine) is sent again on a new connection within
     /// the failover budget: it succeeds when the pause ends instead of answering 503.
     @Test func aLogoutDuringAWritePauseLongerThanTheCommandTimeoutSucceeds() async throws {
-        let server = try RedisProcess(port: 6449)
-        var redisConfiguration = try RedisConfiguration(url: server.url)
-        redisConfiguration.timeouts = .init(connect: .milliseconds(200), command: .milliseconds(250))
-        let redis = RedisClient(configuration: redisConfiguration, logger: Logger(label: "test"))
-        let admin = RedisClient(configuration: try RedisConfiguration(url: server.url), logger: Logger(label: "test"))
+        let lab = try PausableRedis(port: 6449)
         var policy = StorePolicy()
         policy.revocation = RevocationPolicy(replicas: nil, timeout: 100, mode: .bestEffort)  // the default: durable-logout path
-        let repository = RedisSessionRepository(redis: redis, layout: KeyLayout(prefix: "pause:"), policy: policy, logger: Logger(label: "test"))
-        let issued = try await repository.create(NewSession(userID: "u", dataJSON: Array("{}".utf8), metadataJSON: Array("{}".utf8), idleTimeout: 60_000, absoluteTimeout: 60_000))
-        try await admin.send("CLIENT", "PAUSE", "700", "WRITE")
+        let repository = lab.repository(prefix: "pause:", policy: policy)
+        let issued = try await repository.create(Self.newSession())
+        try await lab.pause(milliseconds: 700, "WRITE")
         let started = ContinuousClock.now
         #expect(try await repository.destroy(issued.token))
         let elapsed = ContinuousClock.now - started
         #expect(elapsed >= .milliseconds(500) && elapsed < .seconds(5), "\(elapsed)")
         #expect(try await repository.resolve(issued.token) == nil)
-        await redis.shutdown()
-        await admin.shutdown()
-        _ = server
+        await lab.shutdown()
     }
 
     /// On the shared pipelined connections too: a create, a list and a logout (no replicas to wait
@@ -134,23 +156,15 @@ import Testing
     /// and a held-back slide answers from the record. Before, each answered 503 after the command
     /// timeout.
     @Test func writesDuringAWritePauseSucceedAndResolvesDoNotWait() async throws {
-        let server = try RedisProcess(port: 6450)
-        var redisConfiguration = try RedisConfiguration(url: server.url)
-        redisConfiguration.timeouts = .init(connect: .milliseconds(200), command: .milliseconds(250))
-        redisConfiguration.poolSize = 1
-        let redis = RedisClient(configuration: redisConfiguration, logger: Logger(label: "test"))
-        let admin = RedisClient(configuration: try RedisConfiguration(url: server.url), logger: Logger(label: "test"))
+        let lab = try PausableRedis(port: 6450, poolSize: 1)
         var policy = StorePolicy(touchInterval: 0)  // every resolve touches
         policy.revocation = RevocationPolicy(replicas: 0, timeout: 100, mode: .bestEffort)
-        let repository = RedisSessionRepository(redis: redis, layout: KeyLayout(prefix: "pause-shared:"), policy: policy, logger: Logger(label: "test"))
-        func newSession() -> NewSession {
-            NewSession(userID: "paused", dataJSON: Array("{}".utf8), metadataJSON: Array("{}".utf8), idleTimeout: 60_000, absoluteTimeout: 60_000)
-        }
-        let first = try await repository.create(newSession())
+        let repository = lab.repository(prefix: "pause-shared:", policy: policy)
+        let first = try await repository.create(Self.newSession("paused"))
 
-        try await admin.send("CLIENT", "PAUSE", "700", "WRITE")
+        try await lab.pause(milliseconds: 700, "WRITE")
         var started = ContinuousClock.now
-        let held = Task { try await repository.create(newSession()) }  // now ahead on the one connection
+        let held = Task { try await repository.create(Self.newSession("paused")) }  // now ahead on the one connection
         try await Task.sleep(for: .milliseconds(30))
         #expect(try await repository.resolve(first.token)?.handle == first.token.handle)
         #expect(ContinuousClock.now - started < .milliseconds(650), "the resolve waited for the pause")
@@ -158,38 +172,30 @@ import Testing
         #expect(ContinuousClock.now - started >= .milliseconds(500))
         #expect(try await repository.sessions(ofUser: "paused").count == 2)  // resent, not created twice
 
-        try await admin.send("CLIENT", "PAUSE", "700", "WRITE")
+        try await lab.pause(milliseconds: 700, "WRITE")
         started = ContinuousClock.now
         #expect(try await repository.destroy(first.token))
         #expect(ContinuousClock.now - started >= .milliseconds(500))
         #expect(try await repository.resolve(first.token) == nil)
         #expect(try await repository.resolve(second.token) != nil)
-        await redis.shutdown()
-        await admin.shutdown()
-        _ = server
+        await lab.shutdown()
     }
 
     /// A hung Redis (every client paused, `PING` too) still fails a write fast: one command timeout,
     /// and one more for the `PING` that tells it from a write pause, never the failover budget.
     @Test func aHungRedisFailsAWriteWithinTwoCommandTimeouts() async throws {
-        let server = try RedisProcess(port: 6451)
-        var redisConfiguration = try RedisConfiguration(url: server.url)
-        redisConfiguration.timeouts = .init(connect: .milliseconds(200), command: .milliseconds(250))
-        let redis = RedisClient(configuration: redisConfiguration, logger: Logger(label: "test"))
-        let admin = RedisClient(configuration: try RedisConfiguration(url: server.url), logger: Logger(label: "test"))
-        let repository = RedisSessionRepository(redis: redis, layout: KeyLayout(prefix: "hung:"), policy: .init(), logger: Logger(label: "test"))
-        let session = NewSession(userID: "u", dataJSON: Array("{}".utf8), metadataJSON: Array("{}".utf8), idleTimeout: 60_000, absoluteTimeout: 60_000)
+        let lab = try PausableRedis(port: 6451)
+        let repository = lab.repository(prefix: "hung:")
+        let session = Self.newSession()
         _ = try await repository.create(session)
-        try await admin.send("CLIENT", "PAUSE", "2500", "ALL")
+        try await lab.pause(milliseconds: 2500, "ALL")
         let started = ContinuousClock.now
         await #expect(throws: SessionStoreError.self) { try await repository.create(session) }
         let elapsed = ContinuousClock.now - started
         #expect(elapsed >= .milliseconds(240) && elapsed < .milliseconds(1500), "\(elapsed)")
         try await Task.sleep(for: .milliseconds(2600) - elapsed)
         _ = try await repository.create(session)
-        await redis.shutdown()
-        await admin.shutdown()
-        _ = server
+        await lab.shutdown()
     }
 
     /// A Redis below the minimum version keeps /readyz at 503 and every session call at 503, never a

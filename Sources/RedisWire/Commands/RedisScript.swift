@@ -23,7 +23,7 @@ extension RedisClient {
     ///
     /// - Parameter resendThroughWritePauses: the script is safe to run twice, so a timeout on a primary
     ///   that is pausing its writers (a graceful failover) sends it again within the failover budget
-    ///   (``resendingThroughWritePauses(slot:_:)``).
+    ///   (``resendingThroughWritePauses(key:_:)``).
     @discardableResult
     public func evaluate(
         _ script: RedisScript,
@@ -40,7 +40,7 @@ extension RedisClient {
             }
         }
         guard resendThroughWritePauses else { return try await run() }
-        return try await self.resendingThroughWritePauses(slot: keys.first.map { HashSlot.of($0.bytes) }, run)
+        return try await self.resendingThroughWritePauses(key: keys.first, run)
     }
 
     /// `SCRIPT LOAD`: caches the script on the server (on every primary of a cluster).

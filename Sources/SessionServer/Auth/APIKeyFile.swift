@@ -29,9 +29,23 @@ extension APIKeys {
     }
 }
 
+/// A service that reloads a file each time the process gets `SIGHUP`, until graceful shutdown.
+public protocol ReloadedOnHangup: Service {
+    /// Loads the file again; the outcome is logged either way.
+    func reload()
+}
+
+extension ReloadedOnHangup {
+    public func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            self.reload()
+        }
+    }
+}
+
 /// Reloads the API keys file on `SIGHUP`: the new keys replace the old ones at once, so requests in
 /// flight and new ones never see a gap. A file that cannot be loaded keeps the old keys and says why.
-public struct APIKeyReloader: Service {
+public struct APIKeyReloader: ReloadedOnHangup {
     let keys: APIKeys
     let path: String
     let logger: Logger
@@ -41,12 +55,6 @@ public struct APIKeyReloader: Service {
         self.keys = keys
         self.path = path
         self.logger = logger
-    }
-
-    public func run() async throws {
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            self.reload()
-        }
     }
 
     /// Loads the file again; the outcome is logged either way.

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 
 /// An IPv4 or IPv6 address as its bytes (4 or 16). An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`,
 /// what a dual-stack socket reports for an IPv4 peer) is its IPv4 address.
@@ -111,7 +105,7 @@ public struct ClientAddressPolicy: Sendable {
         if self.isTrusted(peerAddress), !forwardedFor.isEmpty {
             let hops = forwardedFor.flatMap { $0.split(separator: ",") }.suffix(Self.maximumHops)
             for hop in hops.reversed() {
-                guard let address = IPAddress(hop.trimmingBlanks()) else { break }
+                guard let address = IPAddress(hop.trimmingCharacters(in: .whitespaces)) else { break }
                 client = address
                 if !self.isTrusted(address) { break }
             }
@@ -121,15 +115,5 @@ public struct ClientAddressPolicy: Sendable {
 
     private func isTrusted(_ address: IPAddress) -> Bool {
         self.trustedProxies.contains { $0.contains(address) }
-    }
-}
-
-extension Substring {
-    /// Without leading and trailing spaces and tabs.
-    fileprivate func trimmingBlanks() -> Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
-        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
-        return result
     }
 }

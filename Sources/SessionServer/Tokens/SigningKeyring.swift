@@ -5,7 +5,6 @@ import NIOConcurrencyHelpers
 import ServiceLifecycle
 import SessionCore
 import SessionTokens
-import UnixSignals
 
 /// One line of the signing-keys file: a private key and the window in which it signs.
 public struct SigningKeyEntry: Sendable {
@@ -182,7 +181,7 @@ enum SHA256Digest {
 }
 
 /// Reloads the signing-keys file on `SIGHUP`. A file that breaks a rule keeps the old keys and says why.
-public struct SigningKeyReloader: Service {
+public struct SigningKeyReloader: ReloadedOnHangup {
     let keyring: SigningKeyring
     let path: String
     let jwksMaxAge: Int64
@@ -194,12 +193,6 @@ public struct SigningKeyReloader: Service {
         self.path = path
         self.jwksMaxAge = Int64(jwksMaxAge)
         self.logger = logger
-    }
-
-    public func run() async throws {
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            self.reload()
-        }
     }
 
     /// Loads the file again; the outcome is logged either way.
